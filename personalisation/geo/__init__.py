@@ -1,0 +1,41 @@
+"""Geography: the council register, reorganisation events, harmonisation, boundaries,
+hex layouts and the join to the cube.
+
+Public names: ``councils(vintage)``, ``events()``, ``lineage(code)``,
+``successors(code, at=...)``, ``vintage_for_year(year)``, ``harmonise(cube, to=...)``,
+``boundaries(vintage)``, ``hexes(vintage)``, ``attach_geometry(cube, vintage)``,
+``to_geodataframe(cube, year, measure)``.  Heavy modules (geopandas) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "councils": "register",
+    "events": "register",
+    "lineage": "register",
+    "successors": "register",
+    "vintage_for_year": "register",
+    "resolve_vintage": "register",
+    "VINTAGES": "register",
+    "harmonise": "harmonise",
+    "boundaries": "boundaries",
+    "hexes": "hexes",
+    "attach_geometry": "join",
+    "to_geodataframe": "join",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(f"personalisation.geo.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'personalisation.geo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
