@@ -13,7 +13,9 @@ from typing import Any
 
 OGL_V3 = "Open Government Licence v3.0"
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
-ONS_ATTRIBUTION = "Source: Office for National Statistics licensed under the Open Government Licence v.3.0."
+ONS_ATTRIBUTION = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0."
+)
 OS_ATTRIBUTION = "Contains OS data © Crown copyright and database right {year}."
 NHS_ATTRIBUTION = (
     "Contains public sector information from NHS Digital / NHS England (Adult Social Care "
@@ -59,4 +61,6 @@ def file_record(
 
 def write_json(obj: Any, path: str | Path) -> None:
     """Write JSON deterministically (sorted keys, fixed indentation, trailing newline)."""
-    Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(path).write_text(
+        json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -46,13 +46,17 @@ def make_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    build_parser = sub.add_parser("build-data", help="rebuild data/ and geo/ from the raw published files")
+    build_parser = sub.add_parser(
+        "build-data", help="rebuild data/ and geo/ from the raw published files"
+    )
     from personalisation import build
 
     build.add_arguments(build_parser)
     build_parser.set_defaults(func=_build_data)
 
-    run_parser = sub.add_parser("run-notebooks", help="run the notebooks over a parameter grid with papermill")
+    run_parser = sub.add_parser(
+        "run-notebooks", help="run the notebooks over a parameter grid with papermill"
+    )
     from personalisation import batch
 
     batch.add_arguments(run_parser)

@@ -118,7 +118,9 @@ def _ascof_codes(part: str) -> dict[str, str]:
     return codes
 
 
-_ASCOF_FRAMEWORK = {p: ("ASCOF 3D" if period_to_year(p) >= 2024 else "ASCOF 1C") for p in _ASCOF_PERIODS}
+_ASCOF_FRAMEWORK = {
+    p: ("ASCOF 3D" if period_to_year(p) >= 2024 else "ASCOF 1C") for p in _ASCOF_PERIODS
+}
 _ASCOF_COLLECTION = dict.fromkeys(_ASCOF_PERIODS, "SALT")
 _ASCOF_BREAKS = {
     "2014-15": (
@@ -225,7 +227,10 @@ MEASURES: tuple[Measure, ...] = (
             "Budgets' (RAP P2s). The 2010-11 figures are close to DP-only levels; check the "
             "RAP P2s guidance before treating any year as DP plus personal budgets."
         ),
-        codes={p: "Total all ages, Existing / new Direct payments and Personal Budgets" for p in ("2009-10", "2010-11")},
+        codes={
+            p: "Total all ages, Existing / new Direct payments and Personal Budgets"
+            for p in ("2009-10", "2010-11")
+        },
         framework={p: "PSS-EX1 (RAP)" for p in ("2009-10", "2010-11")},
         collection={p: "RAP" for p in ("2009-10", "2010-11")},
         breaks={},

@@ -1,0 +1,382 @@
+"""Build the shipped data (``data/``) and geography (``geo/``) from the raw published files.
+
+``personalisation build-data [--raw DIR] [--out DIR]`` runs :func:`build_all`.  The build is
+deterministic: the same raw files give byte-identical outputs (sorted rows, fixed number
+formatting, no timestamps), and ``data/metadata.json`` lists every raw file used with its
+sha256, publisher, title, licence and attribution.
+
+Overlaps between sources are resolved by a fixed precedence (official open-data file, then
+the compiled stack with numerators and denominators, then the outcome-only trend file), and
+every overlap is cross-checked: the number of figures compared and the number that differ
+are recorded in the metadata (``cross_checks``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from personalisation import _paths
+from personalisation import measures as measure_registry
+from personalisation._provenance import (
+    NHS_ATTRIBUTION,
+    OGL_URL,
+    OGL_V3,
+    ONS_ATTRIBUTION,
+    file_record,
+    write_json,
+)
+from personalisation.errors import DataNotFoundError
+from personalisation.sources.schema import KEY_COLUMNS, TIDY_COLUMNS, validate_tidy
+
+INDICATORS_FILE = "indicators.csv"
+METADATA_FILE = "metadata.json"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One raw file the build reads."""
+
+    id: str
+    path: str  # relative to the raw directory
+    reader: str  # "module:function" in personalisation.sources
+    publisher: str
+    title: str
+    priority: int  # lower wins when two sources give the same figure
+    licence: str = OGL_V3
+    attribution: str = NHS_ATTRIBUTION
+    notes: str = ""
+
+
+_IND = "indicators"
+_PSS = f"{_IND}/pss_ex1_activity"
+_MYE = f"{_IND}/ons_mye"
+_PSS_TITLE = "Personal Social Services: Expenditure and Unit Costs, England {p}: Activity Data by CASSR (PSS-EX1)"
+_MYE_TITLE = "Population estimates for the UK, England and Wales, Scotland and Northern Ireland: mid-{y} (MYE2)"
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        "ascof_open_data_2020_21",
+        f"{_IND}/ascof_nhsd/meas-from-asc-of-eng-2021-open-data-csv_v2.xlsx",
+        "ascof:read_ascof_open_data",
+        "NHS Digital",
+        "Measures from the Adult Social Care Outcomes Framework, England 2020-21 (open-data file)",
+        priority=0,
+    ),
+    Source(
+        "ascof_compiled_2014_19",
+        f"{_IND}/ascof_compiled_ojpreston/ascof_14_19.rds",
+        "ascof:read_ascof_rds",
+        "NHS Digital (compiled by OJPreston/ASCOF)",
+        "Measures from the ASCOF, England 2014-15 to 2018-19 (open-data CSVs stacked into one R data frame)",
+        priority=1,
+        notes="Third-party compilation of the official open-data files; values are NHS Digital's (OGL v3).",
+    ),
+    Source(
+        "ascof_trend_2017_24",
+        f"{_IND}/ascof_compiled_acbockmuehl/trend_data.csv",
+        "ascof:read_ascof_trend",
+        "NHS Digital / NHS England (compiled by acbockmuehl/ascof-repos)",
+        "ASCOF outcome values 2017-18 to 2023-24 (Measure Type = Outcome, Disaggregation = Total only)",
+        priority=2,
+        notes="Third-party compilation; no numerators or denominators.",
+    ),
+    *(
+        Source(
+            f"pss_ex1_{p.replace('-', '_')}",
+            f"{_PSS}/{name}",
+            "pss_ex1:read_pss_ex1",
+            "NHS Information Centre / HSCIC",
+            _PSS_TITLE.format(p=p),
+            priority=0,
+        )
+        for p, name in (
+            ("2008-09", "pers-soc-serv-exp-unit-cost-eng-2008-09-data.csv"),
+            ("2009-10", "Final_Council Level_ActivityData_2009-10.csv"),
+            ("2010-11", "Final_Council_Level_Activity_Data_2010-11.csv"),
+            ("2011-12", "Final_Council_Level_Activity_Data_2011_12.csv"),
+            ("2012-13", "Annex_Fin_CASSR_Level_Activity_Data_2012_13.csv"),
+            ("2013-14", "Annex_Final_CASSR_Level_Activity_Data_2013_14.csv"),
+            ("2014-15", "pss-exp-eng-14-15-fin-coun-lev-act-data.csv"),
+        )
+    ),
+    *(
+        Source(
+            f"ons_mye_{y}",
+            f"{_MYE}/{name}",
+            "population:read_mid_year_estimates",
+            "Office for National Statistics",
+            _MYE_TITLE.format(y=y),
+            priority=0,
+            attribution=ONS_ATTRIBUTION,
+        )
+        for y, name in (
+            (2015, "MYE2_population_by_sex_and_age_for_local_authorities_UK_2015.xls"),
+            (2016, "ukmidyearestimates2016.xls"),
+            (2017, "ukmidyearestimates2017finalversion.xls"),
+            (2018, "ukmidyearestimates20182019ladcodes.xls"),
+            (2019, "ukmidyearestimates20192020ladcodes.xls"),
+            (2020, "ukpopestimatesmid2020on2021geography.xls"),
+            (2021, "ukpopestimatesmid2021on2021geographyfinal.xls"),
+        )
+    ),
+)
+
+CITATION = (
+    "personalisation developers (2026). personalisation: council indicators of personal budgets, "
+    "self-directed support and direct payments in English adult social care, version {version}. "
+    "Data: NHS Digital / NHS England ASCOF; NHS Information Centre PSS-EX1; ONS mid-year estimates (OGL v3)."
+)
+
+
+def _reader(spec: str) -> Callable[..., pd.DataFrame]:
+    import importlib
+
+    module_name, _, function = spec.partition(":")
+    module = importlib.import_module(f"personalisation.sources.{module_name}")
+    return getattr(module, function)
+
+
+def read_sources(
+    raw_dir: str | Path, *, progress: Callable[[str], None] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Read every raw file in :data:`SOURCES` with its reader.
+
+    Raises
+    ------
+    DataNotFoundError
+        Naming every expected raw file that is absent.
+    """
+    raw_dir = Path(raw_dir)
+    absent = [s.path for s in SOURCES if not (raw_dir / s.path).is_file()]
+    if absent:
+        raise DataNotFoundError(f"raw files missing under {raw_dir}: {absent}")
+    frames: dict[str, pd.DataFrame] = {}
+    code_lookup = None
+    for source in SOURCES:
+        if progress:
+            progress(source.id)
+        reader = _reader(source.reader)
+        kwargs: dict[str, Any] = {"source_id": source.id}
+        if source.reader.startswith("pss_ex1:"):
+            if code_lookup is None:
+                from personalisation.sources.pss_ex1 import cassr_code_lookup
+
+                code_lookup = cassr_code_lookup(raw_dir)
+            kwargs["code_lookup"] = code_lookup
+        frames[source.id] = reader(raw_dir / source.path, **kwargs)
+    return frames
+
+
+def combine_sources(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Stack the readers' tables, keep one figure per key by source precedence, cross-check overlaps.
+
+    Returns
+    -------
+    (tidy, cross_checks)
+        The combined table (sorted by key) and, for each pair of sources that overlap, the
+        number of figures compared and how many values differ by more than 0.05.
+    """
+    priority = {s.id: s.priority for s in SOURCES}
+    stacked = pd.concat([f for f in frames.values() if len(f)], ignore_index=True)
+    stacked["_priority"] = stacked["source"].map(priority).fillna(99)
+    key = list(KEY_COLUMNS)
+
+    checks: list[dict[str, Any]] = []
+    dupes = stacked[stacked.duplicated(key, keep=False)]
+    if len(dupes):
+        for (winner_id, loser_id), pairs in _overlap_pairs(dupes, key).items():
+            differ = (pairs["value_w"] - pairs["value_l"]).abs() > 0.05
+            both = pairs["value_w"].notna() & pairs["value_l"].notna()
+            checks.append(
+                {
+                    "kept": winner_id,
+                    "dropped": loser_id,
+                    "figures_compared": int(both.sum()),
+                    "values_differing": int((differ & both).sum()),
+                    "status_differing": int((pairs["status_w"] != pairs["status_l"]).sum()),
+                }
+            )
+    tidy = (
+        stacked.sort_values([*key, "_priority"], kind="mergesort")
+        .drop_duplicates(key, keep="first")
+        .drop(columns="_priority")
+    )
+    level_order = {"england": 0, "region": 1, "council_type": 2, "council": 3}
+    tidy = tidy.assign(_level=tidy["geography_level"].map(level_order)).sort_values(
+        ["measure", "year", "_level", "council_code", "disaggregation"], kind="mergesort"
+    )
+    tidy = tidy.drop(columns="_level").reset_index(drop=True)
+    return validate_tidy(tidy, where="combined tidy table"), sorted(
+        checks, key=lambda c: (c["kept"], c["dropped"])
+    )
+
+
+def _overlap_pairs(dupes: pd.DataFrame, key: list[str]) -> dict[tuple[str, str], pd.DataFrame]:
+    ranked = dupes.sort_values([*key, "_priority"], kind="mergesort")
+    winners = ranked.drop_duplicates(key, keep="first")
+    losers = ranked[ranked.duplicated(key, keep="first")]
+    merged = losers.merge(winners, on=key, suffixes=("_l", "_w"))
+    return {k: g for k, g in merged.groupby(["source_w", "source_l"])}
+
+
+def write_tidy(tidy: pd.DataFrame, path: str | Path) -> None:
+    """Write the tidy table as CSV, deterministically (LF endings, shortest round-trip floats)."""
+    tidy.loc[:, list(TIDY_COLUMNS)].to_csv(
+        path, index=False, lineterminator="\n", float_format=None
+    )
+
+
+def _summary(tidy: pd.DataFrame) -> list[dict[str, Any]]:
+    councils = tidy[tidy["geography_level"] == "council"]
+    table = (
+        councils[councils["disaggregation"] == "Total"]
+        .groupby(["measure", "period"])
+        .agg(
+            councils=("council_code", "nunique"),
+            published=("status", lambda s: int((s == "published").sum())),
+            with_denominator=("denominator", lambda s: int(s.notna().sum())),
+            sources=("source", lambda s: ",".join(sorted(set(s)))),
+        )
+    )
+    return [
+        {
+            "measure": m,
+            "period": p,
+            **{k: (int(v) if isinstance(v, (int, np.integer)) else v) for k, v in row.items()},
+        }
+        for (m, p), row in table.iterrows()
+    ]
+
+
+def build_data(
+    raw_dir: str | Path, out_dir: str | Path, *, progress: Callable[[str], None] | None = None
+) -> Path:
+    """Rebuild ``indicators.csv`` and ``metadata.json`` in ``out_dir`` from the raw files.
+
+    Parameters
+    ----------
+    raw_dir
+        The raw directory (layout of ``../shared/data/raw``).
+    out_dir
+        Where to write (created if needed), usually ``<repo>/data``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written ``indicators.csv``.
+
+    Examples
+    --------
+    >>> build_data("../shared/data/raw", "/tmp/data")   # doctest: +SKIP
+    """
+    import personalisation
+
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frames = read_sources(raw_dir, progress=progress)
+    tidy, checks = combine_sources(frames)
+    indicators = out_dir / INDICATORS_FILE
+    write_tidy(tidy, indicators)
+    digest = hashlib.sha256(indicators.read_bytes()).hexdigest()
+    metadata = {
+        "title": "Council indicators of self-directed support, direct payments and population, England",
+        "data_version": digest[:12],
+        "indicators_sha256": digest,
+        "built_by": f"personalisation {personalisation.__version__} (personalisation build-data)",
+        "licence": f"{OGL_V3} ({OGL_URL})",
+        "attribution": " ".join([NHS_ATTRIBUTION, ONS_ATTRIBUTION]),
+        "citation": CITATION.format(version=personalisation.__version__),
+        "schema": {c: t for c, t in TIDY_COLUMNS.items()},
+        "sources": [
+            file_record(
+                raw_dir / s.path,
+                raw_dir,
+                source_id=s.id,
+                publisher=s.publisher,
+                title=s.title,
+                licence=s.licence,
+                attribution=s.attribution,
+                notes=s.notes,
+            )
+            | {"rows": int(len(frames[s.id]))}
+            for s in SOURCES
+        ],
+        "precedence": [s.id for s in sorted(SOURCES, key=lambda s: (s.priority, s.id))],
+        "cross_checks": checks,
+        "gaps": list(measure_registry.GAPS),
+        "coverage": _summary(tidy),
+        "measures": measure_registry.registry()
+        .drop(columns=["definition"])
+        .to_dict(orient="records"),
+    }
+    write_json(metadata, out_dir / METADATA_FILE)
+    return indicators
+
+
+def build_geo(
+    raw_dir: str | Path, out_dir: str | Path, *, progress: Callable[[str], None] | None = None
+) -> None:
+    """Rebuild the council register, boundaries and hex layouts in ``out_dir`` (``geo/``)."""
+    from personalisation.geo import boundaries, hexes, register
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    steps = (
+        ("register", lambda: register.write_register(raw_dir, out_dir)),
+        ("boundaries", lambda: boundaries.build_boundaries(raw_dir, out_dir / "boundaries")),
+        ("hexes", lambda: hexes.build_hexes(raw_dir, out_dir / "hexes")),
+    )
+    for name, step in steps:
+        if progress:
+            progress(f"geo: {name}")
+        step()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``personalisation build-data``."""
+    parser.add_argument(
+        "--raw",
+        type=Path,
+        default=None,
+        help="raw directory (default: $PERSONALISATION_RAW or ../shared/data/raw)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output root holding data/ and geo/ (default: the repository checkout)",
+    )
+    parser.add_argument(
+        "--only", choices=("data", "geo"), default=None, help="rebuild only data/ or only geo/"
+    )
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run ``personalisation build-data`` with parsed arguments; returns the exit code."""
+    raw_dir = args.raw or _paths.default_raw_dir()
+    if not Path(raw_dir).is_dir():
+        print(f"error: raw directory {raw_dir} not found (use --raw DIR or PERSONALISATION_RAW)")
+        return 2
+    out_root = args.out or _paths.REPO_DIR
+    start = time.perf_counter()
+
+    def progress(step: str) -> None:
+        print(f"[{time.perf_counter() - start:6.1f}s] {step}", flush=True)
+
+    if args.only in (None, "data"):
+        path = build_data(raw_dir, Path(out_root) / "data", progress=progress)
+        print(f"wrote {path}")
+    if args.only in (None, "geo"):
+        build_geo(raw_dir, Path(out_root) / "geo", progress=progress)
+        print(f"wrote {Path(out_root) / 'geo'}")
+    print(f"done in {time.perf_counter() - start:.1f}s")
+    return 0

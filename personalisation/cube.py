@@ -1,0 +1,334 @@
+"""The council x year x measure cube: the shipped tidy table as a labelled xarray Dataset.
+
+>>> import personalisation as pz
+>>> cube = pz.load_cube()                                   # doctest: +SKIP
+>>> cube.value.sel(council="E08000003", measure="sds_users")  # doctest: +SKIP
+
+Data flow: ``data/indicators.csv`` (tidy, see :mod:`personalisation.sources.schema`)
+-> :func:`load_tidy` -> :func:`cube_from_tidy` -> :class:`xarray.Dataset`.
+The cube's shape and labels are described in :mod:`personalisation.testing`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from personalisation import _paths
+from personalisation import measures as measure_registry
+from personalisation.errors import DataNotFoundError, MissingYearError, UnknownMeasureError
+from personalisation.sources.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS
+
+INDICATORS_FILE = "indicators.csv"
+METADATA_FILE = "metadata.json"
+
+_CSV_DTYPES = {c: ("Int64" if t == "int64" else t) for c, t in TIDY_COLUMNS.items()}
+
+
+def _data_file(name: str, data_dir: str | Path | None) -> Path:
+    folder = Path(data_dir) if data_dir is not None else _paths.data_dir()
+    path = folder / name
+    if not path.is_file():
+        raise DataNotFoundError(
+            f"{path} not found: the shipped data is missing. Rebuild it with "
+            "`personalisation build-data` (needs the raw files, see README)."
+        )
+    return path
+
+
+@functools.lru_cache(maxsize=4)
+def _read_tidy_cached(path: str, mtime: float) -> pd.DataFrame:
+    frame = pd.read_csv(
+        path,
+        dtype=_CSV_DTYPES,
+        keep_default_na=False,
+        na_values={
+            "numerator": [""],
+            "denominator": [""],
+            "value": [""],
+        },
+    )
+    frame["year"] = frame["year"].astype("int64")
+    return frame
+
+
+def load_tidy(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """The shipped tidy indicators table (every source, level and disaggregation).
+
+    Parameters
+    ----------
+    data_dir
+        Folder holding ``indicators.csv``; default: the shipped ``data/``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per published figure, columns as in
+        :data:`personalisation.sources.schema.TIDY_COLUMNS`.
+
+    Examples
+    --------
+    >>> tidy = load_tidy()                                            # doctest: +SKIP
+    >>> tidy.query("council_code == 'E08000003' and year == 2021")    # doctest: +SKIP
+    """
+    path = _data_file(INDICATORS_FILE, data_dir)
+    return _read_tidy_cached(str(path), path.stat().st_mtime).copy()
+
+
+def load_metadata(data_dir: str | Path | None = None) -> dict[str, Any]:
+    """The shipped ``metadata.json``: sources with sha256, licence, attribution, gaps."""
+    path = _data_file(METADATA_FILE, data_dir)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _council_coords(codes: Sequence[str], names: pd.Series) -> dict[str, tuple[str, list[str]]]:
+    """Names, types and regions of ``codes`` from the council register (names from data as fallback)."""
+    try:
+        from personalisation.geo import register
+
+        table = register.councils().drop_duplicates("council_code").set_index("council_code")
+    except (ImportError, FileNotFoundError, AttributeError) as exc:  # register not built yet
+        warnings.warn(
+            f"council register unavailable ({exc}); council types and regions unknown", stacklevel=3
+        )
+        table = pd.DataFrame(columns=["council_name", "council_type", "region_code", "region_name"])
+    known = table.reindex(list(codes))
+    name = known["council_name"].fillna(names.reindex(list(codes)))
+    coords = {
+        "council_name": ("council", name.fillna("").astype(str).tolist()),
+        "council_type": ("council", known["council_type"].fillna("unknown").astype(str).tolist()),
+        "region_code": ("council", known["region_code"].fillna("").astype(str).tolist()),
+        "region_name": ("council", known["region_name"].fillna("unknown").astype(str).tolist()),
+    }
+    return coords
+
+
+def _vintages(years: Sequence[int]) -> list[str]:
+    try:
+        from personalisation.geo.register import vintage_for_year
+
+        return [vintage_for_year(int(y)) for y in years]
+    except (ImportError, AttributeError, ValueError, KeyError):
+        return ["unknown" for _ in years]
+
+
+def cube_from_tidy(
+    tidy: pd.DataFrame,
+    *,
+    measures: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    disaggregation: str = "Total",
+    geography_level: str = "council",
+    attrs: dict[str, Any] | None = None,
+) -> xr.Dataset:
+    """Pivot a tidy table into the council x year x measure cube.
+
+    Parameters
+    ----------
+    tidy
+        A tidy table (see :mod:`personalisation.sources.schema`).
+    measures, years
+        Subsets to keep (default: everything in the table).  Unknown ids raise.
+    disaggregation
+        Which disaggregation to hold (``"Total"`` by default).
+    geography_level
+        ``"council"`` (default), ``"region"``, ``"council_type"`` or ``"england"``.
+    attrs
+        Dataset attributes (title, sources, licence...).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``council``, ``year``, ``measure``; variables ``numerator``, ``denominator``,
+        ``value``, ``status``.  Cells with no row are NaN with status ``missing``, or
+        ``not-collected`` when the measure has no figure at all in that year.
+
+    Raises
+    ------
+    UnknownMeasureError, MissingYearError
+        When a requested measure or year has no row in the table.
+
+    Examples
+    --------
+    >>> from personalisation.sources.schema import empty_tidy
+    >>> row = dict(council_code="E08000003", council_name="Manchester", geography_level="council",
+    ...            period="2020-21", year=2021, measure="sds_users", published_code="1C1A",
+    ...            disaggregation="Total", numerator=3687.0, denominator=4091.0, value=90.1,
+    ...            status="published", definition="ASCOF 1C", source="example")
+    >>> cube = cube_from_tidy(pd.DataFrame([row]))
+    >>> float(cube.value.sel(council="E08000003", year=2021, measure="sds_users"))
+    90.1
+    """
+    if geography_level not in GEOGRAPHY_LEVELS:
+        raise ValueError(
+            f"geography_level must be one of {GEOGRAPHY_LEVELS}, not {geography_level!r}"
+        )
+    rows = tidy[
+        (tidy["geography_level"] == geography_level) & (tidy["disaggregation"] == disaggregation)
+    ]
+    if rows.empty:
+        raise MissingYearError(
+            f"no rows at level {geography_level!r} with disaggregation {disaggregation!r}"
+        )
+    if measures is not None:
+        measures = list(measures)
+        for m in measures:
+            measure_registry.get(m)  # raises UnknownMeasureError for ids not in the registry
+        absent = sorted(set(measures) - set(rows["measure"]))
+        if absent:
+            raise UnknownMeasureError(f"no data for measure(s) {absent} in the table")
+        rows = rows[rows["measure"].isin(measures)]
+    if years is not None:
+        years = [int(y) for y in years]
+        absent_years = sorted(set(years) - set(rows["year"].astype(int)))
+        if absent_years:
+            have = sorted(set(rows["year"].astype(int)))
+            raise MissingYearError(f"no data for year(s) {absent_years}; years with data: {have}")
+        rows = rows[rows["year"].isin(years)]
+
+    measure_ids = measures or [
+        m.id for m in measure_registry.MEASURES if m.id in set(rows["measure"])
+    ]
+    year_ids = sorted(set(rows["year"].astype(int))) if years is None else sorted(years)
+    council_ids = sorted(set(rows["council_code"]))
+
+    index = pd.MultiIndex.from_product(
+        [council_ids, year_ids, measure_ids], names=["council", "year", "measure"]
+    )
+    keyed = rows.set_index(["council_code", "year", "measure"])
+    keyed.index = keyed.index.set_names(["council", "year", "measure"])
+    full = keyed.reindex(index)
+    shape = (len(council_ids), len(year_ids), len(measure_ids))
+
+    status = full["status"].astype(object).to_numpy().reshape(shape)
+    collected = rows.groupby(["year", "measure"]).size()
+    for j, year in enumerate(year_ids):
+        for k, measure in enumerate(measure_ids):
+            cell = status[:, j, k]
+            fill = "missing" if (year, measure) in collected.index else "not-collected"
+            cell[pd.isna(cell)] = fill
+    dims = ("council", "year", "measure")
+    names = rows.drop_duplicates("council_code").set_index("council_code")["council_name"]
+    registry_entries = [measure_registry.get(m) for m in measure_ids]
+    periods = rows.drop_duplicates("year").set_index("year")["period"]
+    cube = xr.Dataset(
+        {
+            "numerator": (dims, full["numerator"].to_numpy(dtype=float).reshape(shape)),
+            "denominator": (dims, full["denominator"].to_numpy(dtype=float).reshape(shape)),
+            "value": (dims, full["value"].to_numpy(dtype=float).reshape(shape)),
+            "status": (dims, status.astype(str)),
+        },
+        coords={
+            "council": np.array(council_ids, dtype=str),
+            "year": np.array(year_ids, dtype=np.int64),
+            "measure": np.array(measure_ids, dtype=str),
+            **_council_coords(council_ids, names),
+            "period": (
+                "year",
+                [str(periods.get(y, measure_registry.year_to_period(y))) for y in year_ids],
+            ),
+            "geography_vintage": ("year", _vintages(year_ids)),
+            "measure_label": ("measure", [m.label for m in registry_entries]),
+            "units": ("measure", [m.units for m in registry_entries]),
+            "kind": ("measure", [m.kind for m in registry_entries]),
+        },
+        attrs=dict(attrs or {}),
+    )
+    definitions = rows.drop_duplicates(["year", "measure"]).set_index(["year", "measure"])[
+        "definition"
+    ]
+    cube["definition"] = (
+        ("year", "measure"),
+        np.array(
+            [[str(definitions.get((y, m), "")) for m in measure_ids] for y in year_ids], dtype=str
+        ),
+    )
+    cube["numerator"].attrs = {"long_name": "numerator as published", "units": "people"}
+    cube["denominator"].attrs = {"long_name": "denominator as published", "units": "people"}
+    cube["value"].attrs = {
+        "long_name": "published value: percentage for rate measures, count for count measures",
+        "units": "see the units coordinate",
+    }
+    cube["status"].attrs = {"long_name": "published / suppressed / not-collected / missing"}
+    cube["definition"].attrs = {
+        "long_name": "indicator definition (ASCOF 1C, ASCOF 3D, PSS-EX1 (RAP), ONS MYE)"
+    }
+    return cube
+
+
+def _cube_attrs(metadata: dict[str, Any]) -> dict[str, str]:
+    sources = metadata.get("sources", [])
+    return {
+        "title": "Personal budgets, self-directed support and direct payments by English council (CASSR)",
+        "sources": "; ".join(f"{s['publisher']}: {s['title']} [{s['id']}]" for s in sources),
+        "licence": metadata.get("licence", ""),
+        "attribution": metadata.get("attribution", ""),
+        "citation": metadata.get("citation", ""),
+        "data_version": metadata.get("data_version", ""),
+        "gaps": "; ".join(
+            f"{g['what']} ({g['periods']}): {g['why']}" for g in metadata.get("gaps", [])
+        ),
+        "package_version": __import__("personalisation").__version__,
+    }
+
+
+def load_cube(
+    measures: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    *,
+    disaggregation: str = "Total",
+    geography_level: str = "council",
+    data_dir: str | Path | None = None,
+) -> xr.Dataset:
+    """The real multi-year council indicators as a labelled :class:`xarray.Dataset`.
+
+    Parameters
+    ----------
+    measures
+        Canonical measure ids to keep (default all), e.g. ``["sds_users", "dp_users"]``.
+        See :func:`personalisation.measures.registry`.
+    years
+        Years to keep (the year in which the financial year ends: 2021 is 2020-21).
+    disaggregation
+        ``"Total"`` (default) or a published band such as ``"18-64"``.
+    geography_level
+        ``"council"`` (default), or ``"england"`` / ``"region"`` / ``"council_type"`` for
+        the publishers' own aggregate rows.
+    data_dir
+        Alternative folder with ``indicators.csv`` and ``metadata.json``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``council`` x ``year`` x ``measure``; ``numerator``, ``denominator``, ``value``,
+        ``status``, ``definition``; coords ``council_name``, ``council_type``,
+        ``region_code``, ``region_name``, ``period``, ``geography_vintage``,
+        ``measure_label``, ``units``; attrs title, sources, licence, attribution,
+        citation, data_version.  Council codes are as published each year: use
+        :func:`personalisation.harmonise` to put all years on one geography.
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["sds_users"])                  # doctest: +SKIP
+    >>> cube.value.sel(council="E08000003", year=2021).item()          # doctest: +SKIP
+    90.1
+    """
+    tidy = load_tidy(data_dir)
+    metadata = load_metadata(data_dir)
+    return cube_from_tidy(
+        tidy,
+        measures=measures,
+        years=years,
+        disaggregation=disaggregation,
+        geography_level=geography_level,
+        attrs=_cube_attrs(metadata),
+    )
