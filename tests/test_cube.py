@@ -1,0 +1,228 @@
+"""The cube: shape, labels, missing values, and figures against the publications."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import personalisation as pz
+from personalisation.cube import cube_from_tidy, load_metadata, load_tidy
+from personalisation.errors import MissingYearError, UnknownMeasureError
+
+
+def _row(**overrides):
+    row = dict(
+        council_code="E08000003",
+        council_name="Manchester",
+        geography_level="council",
+        period="2020-21",
+        year=2021,
+        measure="sds_users",
+        published_code="1C1A",
+        disaggregation="Total",
+        numerator=10.0,
+        denominator=20.0,
+        value=50.0,
+        status="published",
+        definition="ASCOF 1C",
+        source="example",
+    )
+    row.update(overrides)
+    return row
+
+
+def test_cube_from_tidy_fills_gaps_with_nan_and_status():
+    tidy = pd.DataFrame(
+        [
+            _row(),
+            _row(
+                council_code="E06000001",
+                council_name="Hartlepool",
+                status="suppressed",
+                numerator=np.nan,
+                denominator=np.nan,
+                value=np.nan,
+            ),
+            _row(year=2020, period="2019-20", numerator=np.nan, denominator=np.nan, value=40.0),
+            _row(
+                measure="dp_clients",
+                year=2015,
+                period="2014-15",
+                value=7.0,
+                numerator=np.nan,
+                denominator=np.nan,
+                published_code="x",
+                definition="PSS-EX1 (RAP)",
+            ),
+        ]
+    )
+    cube = cube_from_tidy(tidy)
+    assert dict(cube.sizes) == {"council": 2, "year": 3, "measure": 2}
+    cell = cube.sel(council="E06000001", year=2021, measure="sds_users")
+    assert cell.status.item() == "suppressed" and np.isnan(cell.value.item())
+    # Hartlepool has no 2019-20 row although the measure was published that year -> missing
+    assert cube.status.sel(council="E06000001", year=2020, measure="sds_users").item() == "missing"
+    # dp_clients has no figure at all in 2021 -> not-collected, not zero
+    gap = cube.sel(council="E08000003", year=2021, measure="dp_clients")
+    assert gap.status.item() == "not-collected" and np.isnan(gap.value.item())
+    assert cube.units.sel(measure="dp_clients").item() == "people"
+    assert cube.units.sel(measure="sds_users").item() == "%"
+    assert cube.period.sel(year=2020).item() == "2019-20"
+    assert cube.definition.sel(year=2015, measure="dp_clients").item() == "PSS-EX1 (RAP)"
+
+
+def test_cube_from_tidy_rejects_unknown_measure_and_year():
+    tidy = pd.DataFrame([_row()])
+    with pytest.raises(UnknownMeasureError, match="no_such_measure"):
+        cube_from_tidy(tidy, measures=["no_such_measure"])
+    with pytest.raises(UnknownMeasureError, match="dp_users"):
+        cube_from_tidy(tidy, measures=["dp_users"])
+    with pytest.raises(MissingYearError, match="2012"):
+        cube_from_tidy(tidy, years=[2012])
+
+
+# --------------------------------------------------------------------------- shipped data
+
+
+@pytest.fixture(scope="module")
+def cube() -> xr.Dataset:
+    return pz.load_cube()
+
+
+def test_load_cube_shape_and_labels(cube):
+    assert set(cube.dims) == {"council", "year", "measure"}
+    for name in ("numerator", "denominator", "value", "status"):
+        assert cube[name].dims == ("council", "year", "measure")
+    for coord in (
+        "council_name",
+        "council_type",
+        "region_code",
+        "region_name",
+        "period",
+        "measure_label",
+        "units",
+        "geography_vintage",
+    ):
+        assert coord in cube.coords
+    for key in ("title", "sources", "licence", "attribution", "citation", "data_version"):
+        assert cube.attrs[key], key
+    assert "Open Government Licence" in cube.attrs["licence"]
+    assert {"sds_users", "sds_carers", "dp_users", "dp_carers"} <= set(cube.measure.values)
+    assert set(range(2015, 2025)) <= set(cube.year.values.tolist())
+    # every council that has a figure has a type and a region from the register
+    councils = cube.council.values
+    gss = [c for c in councils if c.startswith("E")]
+    assert (cube.council_type.sel(council=gss) != "unknown").all()
+    assert (cube.region_code.sel(council=gss).str.startswith("E12")).all()
+
+
+def test_no_value_invented(cube):
+    unpublished = cube.status != "published"
+    assert bool(cube.value.where(unpublished).isnull().all())
+    # rates stay within 0..100, counts non-negative
+    rates = cube.value.sel(measure=cube.kind == "rate")
+    assert float(rates.min()) >= 0 and float(rates.max()) <= 100
+    assert float(cube.numerator.min()) >= 0
+    assert bool((cube.numerator <= cube.denominator).where(cube.denominator.notnull(), True).all())
+
+
+# Figures from the publications (see ../shared/data/raw/indicators/PROVENANCE.md).
+SPOT_CHECKS = [
+    # council, year, measure, value, numerator, denominator
+    ("E08000003", 2021, "sds_users", 90.1, 3687, 4091),
+    ("E08000003", 2021, "dp_users", 15.5, 633, 4091),
+    ("E10000027", 2021, "sds_users", 68.7, 2943, 4281),
+    ("E10000027", 2021, "dp_users", 35.5, 1521, 4281),
+    ("E08000003", 2015, "sds_users", 43.2, None, None),
+    ("E08000003", 2016, "sds_users", 60.6, None, None),
+    ("E10000027", 2019, "sds_users", 91.5, None, None),
+    ("E08000003", 2024, "sds_users", 24.3, None, None),
+    ("E10000027", 2022, "sds_users", 96.5, None, None),
+    ("E08000003", 2017, "dp_users", 8.6, None, None),
+    ("E08000003", 2009, "dp_clients", 585, None, None),
+    ("E10000027", 2009, "dp_clients", 735, None, None),
+    ("E08000003", 2013, "dp_clients", 585, None, None),
+    ("E10000027", 2014, "dp_clients", 1060, None, None),
+    ("E08000003", 2010, "dp_pb_clients", 3515, None, None),
+    ("E08000003", 2015, "population_18plus", 413030, None, None),
+    ("E08000003", 2021, "population_18plus", 423251, None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("council", "year", "measure", "value", "numerator", "denominator"), SPOT_CHECKS
+)
+def test_spot_checks_against_publications(
+    cube, council, year, measure, value, numerator, denominator
+):
+    cell = cube.sel(council=council, year=year, measure=measure)
+    assert cell.status.item() == "published"
+    assert cell.value.item() == pytest.approx(value)
+    if numerator is not None:
+        assert cell.numerator.item() == numerator
+        assert cell.denominator.item() == denominator
+
+
+ENGLAND_CHECKS = [
+    (2021, "sds_users", 92.2, 409504, 444128),
+    (2015, "sds_users", 83.7, None, None),
+    (2018, "sds_users", 89.7, None, None),
+    (2024, "dp_users", 25.5, None, None),
+    (2009, "dp_clients", 67685, None, None),
+    (2010, "dp_pb_clients", 130900, None, None),
+]
+
+
+@pytest.mark.parametrize(("year", "measure", "value", "numerator", "denominator"), ENGLAND_CHECKS)
+def test_england_rows(year, measure, value, numerator, denominator):
+    england = pz.load_cube(geography_level="england")
+    cell = england.sel(council="E92000001", year=year, measure=measure)
+    assert cell.value.item() == pytest.approx(value)
+    if numerator is not None:
+        assert cell.numerator.item() == numerator
+        assert cell.denominator.item() == denominator
+
+
+def test_england_numerators_are_sums_over_councils(cube):
+    """ASCOF England numerators/denominators are the sums of the council ones (where all are published)."""
+    england = pz.load_cube(geography_level="england")
+    checked = 0
+    for year in cube.year.values:
+        for measure in ("sds_users", "dp_users"):
+            councils = cube.sel(year=year, measure=measure)
+            total = england.sel(council="E92000001", year=year, measure=measure)
+            if np.isnan(total.denominator.item()) or councils.denominator.isnull().any():
+                continue
+            assert councils.denominator.sum().item() == total.denominator.item()
+            assert councils.numerator.sum().item() == total.numerator.item()
+            checked += 1
+    assert checked >= 6
+
+
+def test_metadata_lists_sources_with_hashes():
+    metadata = load_metadata()
+    assert len(metadata["sources"]) >= 17
+    for source in metadata["sources"]:
+        assert len(source["sha256"]) == 64
+        assert source["licence"] and source["publisher"] and source["title"]
+    assert any("NI 130" in gap["what"] for gap in metadata["gaps"])
+    # overlapping sources agree exactly where both publish a value
+    for check in metadata["cross_checks"]:
+        assert check["values_differing"] == 0, check
+
+
+def test_tidy_table_passes_schema():
+    from personalisation.sources.schema import validate_tidy
+
+    tidy = load_tidy()
+    validate_tidy(tidy, where="shipped indicators.csv")
+    assert (tidy["status"].isin(["suppressed", "not-collected"]) <= tidy["value"].isna()).all()
+
+
+def test_netcdf_round_trip_loses_nothing(cube, tmp_path):
+    path = tmp_path / "cube.nc"
+    cube.to_netcdf(path, engine="h5netcdf")
+    back = xr.load_dataset(path, engine="h5netcdf")
+    xr.testing.assert_identical(back, cube)
