@@ -1,0 +1,190 @@
+"""Writing a notebook's outputs: figures (PNG and PDF), tables (CSV) and a record of how they were made.
+
+Every output carries the package version, the data version (hash of the shipped table) and the
+parameters it was made with: figures in their metadata, tables in a commented header line,
+and the output folder in ``record.json``.  Notebooks also use :func:`check_parameters` in
+their first cells so that a bad parameter fails the run at once with a clear message.
+
+Examples
+--------
+>>> import personalisation as pz
+>>> from personalisation import outputs
+>>> cube = pz.load_cube()                                                # doctest: +SKIP
+>>> outputs.check_parameters(cube, measure="sds_users", year=2021)       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from personalisation.errors import MissingYearError, UnknownCouncilError, UnknownMeasureError
+
+
+def provenance(
+    cube: xr.Dataset | None = None, parameters: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Package version, data version and parameters, as a flat JSON-able dict."""
+    import personalisation
+
+    record: dict[str, Any] = {"package_version": personalisation.__version__}
+    if cube is not None:
+        record["data_version"] = str(cube.attrs.get("data_version", "unknown"))
+        record["geography_vintage"] = str(cube.attrs.get("geography_vintage", ""))
+    if parameters is not None:
+        record["parameters"] = {k: _jsonable(v) for k, v in parameters.items()}
+    return record
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def check_parameters(
+    cube: xr.Dataset,
+    *,
+    measure: str | None = None,
+    year: int | None = None,
+    years: tuple[int, ...] | list[int] | None = None,
+    council: str | None = None,
+    region: str | None = None,
+    kind: str | None = None,
+    allowed_kinds: tuple[str, ...] = ("polygons", "hex"),
+) -> dict[str, Any]:
+    """Check notebook parameters against the cube; raise a clear error for any unknown value.
+
+    Returns the resolved values (e.g. a council name resolved to its code, a region name to
+    its code).
+
+    Raises
+    ------
+    UnknownMeasureError, MissingYearError, UnknownCouncilError, ValueError
+        Naming the bad value and listing the valid ones.
+    """
+    resolved: dict[str, Any] = {}
+    if measure is not None:
+        known = [str(m) for m in cube.measure.values]
+        if measure not in known:
+            raise UnknownMeasureError(f"unknown measure {measure!r}; choose one of {known}")
+        resolved["measure"] = measure
+    wanted_years = list(years or []) + ([year] if year is not None else [])
+    have = [int(y) for y in cube.year.values]
+    for y in wanted_years:
+        if int(y) not in have:
+            raise MissingYearError(f"no data for year {y}; years with data: {have}")
+        if measure is not None:
+            cell = cube.value.sel(year=int(y), measure=measure)
+            if int(cell.notnull().sum()) == 0:
+                with_data = [
+                    int(v)
+                    for v in cube.year.values
+                    if int(cube.value.sel(year=v, measure=measure).notnull().sum())
+                ]
+                raise MissingYearError(
+                    f"{measure} has no published figure for {y}; years with figures: {with_data}"
+                )
+    if year is not None:
+        resolved["year"] = int(year)
+    if council is not None:
+        resolved["council"] = resolve_council(cube, council)
+    if region is not None:
+        resolved["region"] = resolve_region(cube, region)
+    if kind is not None:
+        if kind not in allowed_kinds:
+            raise ValueError(f"kind must be one of {allowed_kinds}, not {kind!r}")
+        resolved["kind"] = kind
+    return resolved
+
+
+def resolve_council(cube: xr.Dataset, council: str) -> str:
+    """A council code from a code or a (case-insensitive) name in the cube."""
+    codes = [str(c) for c in cube.council.values]
+    if council in codes:
+        return council
+    names = {
+        str(n).casefold(): str(c) for c, n in zip(codes, cube.council_name.values, strict=True)
+    }
+    if str(council).casefold() in names:
+        return names[str(council).casefold()]
+    import difflib
+
+    close = difflib.get_close_matches(
+        str(council), [*codes, *cube.council_name.values.tolist()], n=5
+    )
+    raise UnknownCouncilError(f"unknown council {council!r}; close matches: {close or 'none'}")
+
+
+def resolve_region(cube: xr.Dataset, region: str) -> str:
+    """A region code (E12...) from a code or a name present in the cube."""
+    pairs = dict(
+        zip(cube.region_code.values.tolist(), cube.region_name.values.tolist(), strict=True)
+    )
+    if region in pairs:
+        return region
+    by_name = {str(n).casefold(): c for c, n in pairs.items()}
+    if str(region).casefold() in by_name:
+        return by_name[str(region).casefold()]
+    raise ValueError(f"unknown region {region!r}; choose one of {sorted(set(pairs.values()))}")
+
+
+def save_figure(
+    fig: Any, output_dir: str | Path, name: str, record: Mapping[str, Any] | None = None
+) -> list[Path]:
+    """Save a matplotlib figure as ``<name>.png`` and ``<name>.pdf`` with provenance metadata."""
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    description = json.dumps(dict(record or {}), sort_keys=True)
+    paths = []
+    for suffix, metadata in (
+        ("png", {"Software": "personalisation", "Description": description}),
+        ("pdf", {"Creator": "personalisation", "Subject": description, "CreationDate": None}),
+    ):
+        path = folder / f"{name}.{suffix}"
+        fig.savefig(
+            path, dpi=150 if suffix == "png" else None, bbox_inches="tight", metadata=metadata
+        )
+        paths.append(path)
+    return paths
+
+
+def save_table(
+    table: pd.DataFrame, output_dir: str | Path, name: str, record: Mapping[str, Any] | None = None
+) -> Path:
+    """Save a table as ``<name>.csv`` with a first comment line holding the provenance record."""
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(f"# {json.dumps(dict(record or {}), sort_keys=True)}\n")
+        table.to_csv(handle, index=False, lineterminator="\n")
+    return path
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a table written by :func:`save_table` (skipping its provenance line)."""
+    return pd.read_csv(path, comment=None, skiprows=1)
+
+
+def write_record(
+    output_dir: str | Path, record: Mapping[str, Any], outputs: list[str | Path] | None = None
+) -> Path:
+    """Write ``record.json`` (parameters, versions, list of outputs) into the output folder."""
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    body = dict(record)
+    if outputs is not None:
+        body["outputs"] = sorted(Path(p).name for p in outputs)
+    path = folder / "record.json"
+    path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
