@@ -1,0 +1,24 @@
+"""Figures: maps and charts of the cube, as matplotlib Figures.
+
+Public names: :func:`choropleth`, :func:`hexmap`, :func:`small_multiples` (maps, in
+:mod:`personalisation.plot.maps`), :func:`trajectories`, :func:`funnel`, :func:`regions`
+(charts, in :mod:`personalisation.plot.charts`).  House style, attribution and the
+"no data" hatch live in :mod:`personalisation.plot.style`; pooled class breaks in
+:mod:`personalisation.plot.classify`.  Plotting parses no files and computes no statistics
+beyond calling :mod:`personalisation.stats`.
+
+Every function returns a :class:`matplotlib.figure.Figure` that is not registered with
+pyplot (no double display in notebooks; save it with ``fig.savefig``).
+
+Examples
+--------
+>>> import personalisation as pz
+>>> cube = pz.load_cube(measures=["sds_users"])               # doctest: +SKIP
+>>> fig = pz.plot.choropleth(cube, "sds_users", 2021)           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from personalisation.plot.maps import choropleth, hexmap, small_multiples
+
+__all__ = ["choropleth", "hexmap", "small_multiples"]

@@ -1,0 +1,580 @@
+"""Maps of one measure by council: choropleth, hex map and small multiples over years.
+
+Every map colours councils by class (:mod:`personalisation.plot.classify`, breaks pooled
+over all the years drawn), hatches councils without a value and lists them under
+"no data" in the legend, and prints the source and boundary attribution underneath.
+Geometry comes from :func:`personalisation.geo.boundaries` / :func:`personalisation.geo.hexes`
+for the year's geography vintage unless an explicit ``geometry=`` GeoDataFrame is given
+(columns ``council_code``, ``geometry`` and, for the London inset, ``region_code``).
+
+Drawn collections carry their content for inspection: the coloured councils are the
+collection with gid ``"councils"`` and the missing ones gid ``"no data"``; each has
+``council_codes`` (drawing order) and the former ``classes`` (the pooled
+:class:`~personalisation.plot.classify.Classes`).  The London inset axes has the label
+``"london_inset"``.
+
+Figures are plain :class:`matplotlib.figure.Figure` objects (not registered with pyplot):
+show them by returning them from a notebook cell, or save them with ``fig.savefig``.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from personalisation.errors import UnknownCouncilError
+from personalisation.plot import style
+from personalisation.plot.classify import DEFAULT_K, DEFAULT_SCHEME, Classes, pooled_classes
+from personalisation.plot.polygons import draw_polygons
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import xarray as xr
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: Where the London inset sits, in main-axes fraction (the North Sea, off Yorkshire).
+LONDON_INSET_BOUNDS = (0.74, 0.74, 0.26, 0.26)
+#: Councils named in the "no data" legend entry before it switches to a count.
+MAX_LISTED_MISSING = 8
+_LAYOUTS = ("boundaries", "hexes")
+
+
+# --------------------------------------------------------------------------- geometry
+def _vintage(cube: xr.Dataset, year: int) -> str | None:
+    """The cube's geography vintage for ``year`` (``None`` when unknown)."""
+    if "geography_vintage" in cube.coords:
+        vintage = str(cube["geography_vintage"].sel(year=year).item())
+        if vintage and vintage.lower() != "unknown":
+            return vintage
+    return None
+
+
+def _check_geometry(geometry: Any, where: str) -> gpd.GeoDataFrame:
+    missing = [c for c in ("council_code", "geometry") if c not in getattr(geometry, "columns", [])]
+    if missing:
+        raise ValueError(
+            f"{where}: geometry lacks column(s) {missing}; it needs council_code, geometry"
+        )
+    codes = geometry["council_code"]
+    duplicated = sorted(set(codes[codes.duplicated()]))
+    if duplicated:
+        raise ValueError(f"{where}: geometry has several rows for council(s) {duplicated[:10]}")
+    return geometry
+
+
+def _geometry_for_year(
+    cube: xr.Dataset, year: int, geometry: Any, layout: str, cache: dict[str, Any]
+) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Geometry to draw ``year`` on, and its vintage."""
+    vintage = _vintage(cube, year)
+    if isinstance(geometry, Mapping):
+        if year not in geometry:
+            raise KeyError(
+                f"geometry= has no GeoDataFrame for year {year}; it has {sorted(geometry)}"
+            )
+        geometry = geometry[year]
+    if geometry is not None:
+        return _check_geometry(geometry, f"geometry for {year}"), vintage
+    if vintage is None:
+        vintage = str(_geo_function("vintage_for_year")(year))
+    if vintage not in cache:
+        loader = _geo_function(layout)
+        cache[vintage] = _check_geometry(loader(vintage), f"geo.{layout}({vintage!r})")
+    return cache[vintage], vintage
+
+
+def _geo_function(name: str) -> Any:
+    """A public function of :mod:`personalisation.geo` (looked up at call time).
+
+    The lazy namespace maps ``boundaries`` / ``hexes`` to same-named submodules; once
+    such a submodule is imported the package attribute is the module, so unwrap it.
+    """
+    import types
+
+    from personalisation import geo
+
+    found = getattr(geo, name)
+    if isinstance(found, types.ModuleType):
+        found = getattr(found, name)
+    return found
+
+
+# --------------------------------------------------------------------------- values
+def _values(cube: xr.Dataset, measure: str, year: int) -> Any:
+    """Values of one measure and year as a pandas Series indexed by council code."""
+    return cube["value"].sel(measure=measure, year=year).to_series()
+
+
+def _aligned_values(
+    cube: xr.Dataset, measure: str, year: int, geometry: gpd.GeoDataFrame, vintage: str | None
+) -> np.ndarray:
+    """Values in the row order of ``geometry`` (NaN where the cube has none).
+
+    Raises :class:`UnknownCouncilError` when the cube holds a value for a council the
+    geometry does not have (a silent drop would hide it from the map).
+    """
+    values = _values(cube, measure, year)
+    codes = geometry["council_code"].astype(str)
+    unmatched = sorted(set(values.dropna().index.astype(str)) - set(codes))
+    if unmatched:
+        raise UnknownCouncilError(
+            f"{measure} {year}: {len(unmatched)} council(s) with values have no geometry in "
+            f"vintage {vintage}: {unmatched[:10]}; put the cube on this geography first with "
+            f"personalisation.harmonise(cube, to={vintage!r})"
+        )
+    return values.reindex(codes.to_numpy()).to_numpy(dtype=float)
+
+
+def _council_names(cube: xr.Dataset, geometry: gpd.GeoDataFrame) -> np.ndarray:
+    codes = geometry["council_code"].astype(str).to_numpy()
+    if "council_name" in geometry.columns:
+        return geometry["council_name"].astype(str).to_numpy()
+    if "council_name" in cube.coords:
+        names = cube["council_name"].to_series()
+        return np.array([str(names.get(c, c)) for c in codes])
+    return codes
+
+
+def _is_london(cube: xr.Dataset, geometry: gpd.GeoDataFrame) -> np.ndarray:
+    if "region_code" in geometry.columns:
+        return (geometry["region_code"].astype(str) == style.LONDON_REGION_CODE).to_numpy()
+    regions = cube["region_code"].to_series() if "region_code" in cube.coords else {}
+    return np.array(
+        [str(regions.get(c, "")) == style.LONDON_REGION_CODE for c in geometry["council_code"]]
+    )
+
+
+# --------------------------------------------------------------------------- drawing
+def _draw_panel(
+    ax: Axes,
+    geometry: gpd.GeoDataFrame,
+    values: np.ndarray,
+    classes: Classes,
+    colours: np.ndarray,
+    *,
+    edgecolor: Any,
+    linewidth: float,
+    rows: np.ndarray | None = None,
+) -> None:
+    """Draw councils coloured by class and the missing ones hatched, on ``ax``."""
+    geoms = geometry.geometry.to_numpy()
+    codes = geometry["council_code"].astype(str).to_numpy()
+    if rows is not None:
+        geoms, codes, values = geoms[rows], codes[rows], values[rows]
+    index = classes.assign(values)
+    have = index >= 0
+    coloured = draw_polygons(
+        ax,
+        geoms[have],
+        facecolors=colours[index[have]],
+        edgecolor=edgecolor,
+        linewidth=linewidth,
+        gid="councils",
+        council_codes=codes[have],
+    )
+    coloured.classes = classes
+    draw_polygons(
+        ax,
+        geoms[~have],
+        facecolors=style.NO_DATA_FACE,
+        edgecolor=style.NO_DATA_EDGE,
+        linewidth=linewidth,
+        hatch=style.NO_DATA_HATCH,
+        gid="no data",
+        council_codes=codes[~have],
+    )
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+
+
+def _legend_handles(
+    classes: Classes, colours: np.ndarray, fmt: str, missing_names: Sequence[str]
+) -> list[Any]:
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(facecolor=colour, edgecolor="none", label=label)
+        for colour, label in zip(colours, classes.labels(fmt), strict=True)
+    ]
+    if len(missing_names):
+        handles.append(
+            Patch(
+                facecolor=style.NO_DATA_FACE,
+                edgecolor=style.NO_DATA_EDGE,
+                hatch=style.NO_DATA_HATCH,
+                label=_no_data_label(missing_names),
+            )
+        )
+    return handles
+
+
+def _no_data_label(names: Sequence[str]) -> str:
+    """``'no data: A, B'`` (wrapped), or ``'no data (23 councils)'`` when there are many."""
+    names = sorted(set(names))
+    if len(names) > MAX_LISTED_MISSING:
+        return f"{style.NO_DATA_LABEL} ({len(names)} councils)"
+    return "\n".join(textwrap.wrap(f"{style.NO_DATA_LABEL}: {', '.join(names)}", 34))
+
+
+def _london_inset(
+    ax: Axes,
+    geometry: gpd.GeoDataFrame,
+    values: np.ndarray,
+    classes: Classes,
+    colours: np.ndarray,
+    london: np.ndarray,
+) -> Axes:
+    inset = ax.inset_axes(LONDON_INSET_BOUNDS)
+    inset.set_label("london_inset")
+    _draw_panel(
+        inset,
+        geometry,
+        values,
+        classes,
+        colours,
+        edgecolor=style.BOUNDARY_EDGE,
+        linewidth=style.BOUNDARY_WIDTH,
+        rows=np.flatnonzero(london),
+    )
+    inset.set_axis_on()
+    inset.set_xticks([])
+    inset.set_yticks([])
+    for spine in inset.spines.values():
+        spine.set_edgecolor(style.NO_DATA_EDGE)
+        spine.set_linewidth(0.6)
+    inset.set_title("London", fontsize=8, pad=2)
+    return inset
+
+
+def _classes_for(
+    cube: xr.Dataset,
+    measure: str,
+    years: Sequence[int],
+    scheme: str,
+    k: int,
+    classification_kwds: Mapping[str, Any] | None,
+) -> tuple[Classes, np.ndarray]:
+    classes = pooled_classes(
+        [_values(cube, measure, y).to_numpy() for y in years],
+        scheme=scheme,
+        k=k,
+        **dict(classification_kwds or {}),
+    )
+    return classes, style.class_colours(classes.k)
+
+
+def _new_figure(figsize: tuple[float, float]) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize)
+
+
+def _single_map(
+    cube: xr.Dataset,
+    measure: str,
+    year: int,
+    *,
+    geometry: Any,
+    layout: str,
+    scheme: str,
+    k: int,
+    pool_years: Sequence[int] | None,
+    london_inset: bool,
+    figsize: tuple[float, float],
+    classification_kwds: Mapping[str, Any] | None,
+    label_column: str | None = None,
+) -> Figure:
+    style.check_measure(cube, measure)
+    (year,) = style.check_years(cube, [year])
+    pooled = style.check_years(cube, sorted({year, *(pool_years or [])}))
+    shapes, vintage = _geometry_for_year(cube, year, geometry, layout, {})
+    values = _aligned_values(cube, measure, year, shapes, vintage)
+    classes, colours = _classes_for(cube, measure, pooled, scheme, k, classification_kwds)
+
+    fig = _new_figure(figsize)
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.09)
+    hexes = layout == "hexes"
+    _draw_panel(
+        ax,
+        shapes,
+        values,
+        classes,
+        colours,
+        edgecolor=style.BOUNDARY_EDGE,
+        linewidth=1.0 if hexes else style.BOUNDARY_WIDTH,
+    )
+    if label_column is not None:
+        _label_shapes(ax, shapes, label_column)
+    london = _is_london(cube, shapes)
+    if london_inset and london.any():
+        _london_inset(ax, shapes, values, classes, colours, london)
+
+    missing = _council_names(cube, shapes)[~np.isfinite(values)]
+    ax.legend(
+        handles=_legend_handles(classes, colours, style.number_format(cube, measure), missing),
+        title=style.unit_title(cube, measure),
+        loc="center left",
+        fontsize=7,
+        title_fontsize=8,
+        frameon=False,
+    )
+    ax.set_title("\n".join(textwrap.wrap(style.figure_title(cube, measure, year), 70)), fontsize=11)
+    style.add_source_note(fig, style.source_note(cube, maps=True, geometry=shapes, vintage=vintage))
+    return fig
+
+
+def _label_shapes(ax: Axes, shapes: gpd.GeoDataFrame, column: str) -> None:
+    if column not in shapes.columns:
+        raise ValueError(f"label_column {column!r} is not a column of the geometry")
+    points = shapes.geometry.representative_point()
+    for x, y, text in zip(points.x, points.y, shapes[column].astype(str), strict=True):
+        ax.annotate(text, (x, y), ha="center", va="center", fontsize=5)
+
+
+# --------------------------------------------------------------------------- public
+def choropleth(
+    cube: xr.Dataset,
+    measure: str,
+    year: int,
+    *,
+    geometry: gpd.GeoDataFrame | None = None,
+    scheme: str = DEFAULT_SCHEME,
+    k: int = DEFAULT_K,
+    pool_years: Sequence[int] | None = None,
+    london_inset: bool = True,
+    figsize: tuple[float, float] = (7.5, 9.0),
+    classification_kwds: Mapping[str, Any] | None = None,
+) -> Figure:
+    """Choropleth of one measure in one year, on that year's council boundaries.
+
+    Parameters
+    ----------
+    cube
+        Council x year x measure cube (:func:`personalisation.load_cube`).
+    measure
+        Measure id, e.g. ``"sds_users"``.
+    year
+        Data year (year in which the financial year ends: 2021 is 2020-21).
+    geometry
+        Council polygons (``council_code``, ``geometry``, ``region_code``...) to draw on;
+        default :func:`personalisation.geo.boundaries` of the year's geography vintage.
+    scheme, k
+        Classification (any :func:`mapclassify.classify` scheme) and number of classes.
+    pool_years
+        Further years whose values enter the class breaks, so that separate maps of
+        those years share colours (the drawn year is always included).
+    london_inset
+        Add an inset of the London boroughs (region ``E12000007``) when there are any.
+    figsize
+        Figure size in inches.
+    classification_kwds
+        Extra arguments for :func:`mapclassify.classify` (e.g. ``{"bins": [...]}`` with
+        ``scheme="UserDefined"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One map axes (plus the London inset axes), legend of classes and "no data",
+        source and boundary attribution underneath.
+
+    Raises
+    ------
+    UnknownMeasureError, MissingYearError
+        When the measure or year is not in the cube.
+    UnknownCouncilError
+        When councils with values have no geometry (the cube is on another geography).
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["sds_users"])                     # doctest: +SKIP
+    >>> fig = pz.plot.choropleth(cube, "sds_users", 2021)                 # doctest: +SKIP
+    >>> fig.savefig("sds_users_2021.png", dpi=200)                      # doctest: +SKIP
+    """
+    return _single_map(
+        cube,
+        measure,
+        int(year),
+        geometry=geometry,
+        layout="boundaries",
+        scheme=scheme,
+        k=k,
+        pool_years=pool_years,
+        london_inset=london_inset,
+        figsize=figsize,
+        classification_kwds=classification_kwds,
+    )
+
+
+def hexmap(
+    cube: xr.Dataset,
+    measure: str,
+    year: int,
+    *,
+    geometry: gpd.GeoDataFrame | None = None,
+    scheme: str = DEFAULT_SCHEME,
+    k: int = DEFAULT_K,
+    pool_years: Sequence[int] | None = None,
+    label_column: str | None = None,
+    figsize: tuple[float, float] = (7.5, 9.0),
+    classification_kwds: Mapping[str, Any] | None = None,
+) -> Figure:
+    """Hex map of one measure in one year: one equal-area hexagon per council.
+
+    Same classes, legend and attribution as :func:`choropleth`, drawn on the hex layout
+    :func:`personalisation.geo.hexes` of the year's vintage (or ``geometry=``).  Hexes
+    give London boroughs their full weight, so there is no inset.
+
+    Parameters
+    ----------
+    cube, measure, year, scheme, k, pool_years, figsize, classification_kwds
+        As for :func:`choropleth`.
+    geometry
+        Hexagons with ``council_code`` and ``geometry``; default ``geo.hexes(vintage)``.
+    label_column
+        Column of ``geometry`` written in the middle of each hex (e.g. a short name).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["dp_users"])                      # doctest: +SKIP
+    >>> fig = pz.plot.hexmap(cube, "dp_users", 2021)                      # doctest: +SKIP
+    """
+    return _single_map(
+        cube,
+        measure,
+        int(year),
+        geometry=geometry,
+        layout="hexes",
+        scheme=scheme,
+        k=k,
+        pool_years=pool_years,
+        london_inset=False,
+        figsize=figsize,
+        classification_kwds=classification_kwds,
+        label_column=label_column,
+    )
+
+
+def small_multiples(
+    cube: xr.Dataset,
+    measure: str,
+    years: Sequence[int] | None = None,
+    *,
+    geometry: gpd.GeoDataFrame | Mapping[int, gpd.GeoDataFrame] | None = None,
+    layout: str = "boundaries",
+    scheme: str = DEFAULT_SCHEME,
+    k: int = DEFAULT_K,
+    ncols: int = 3,
+    london_inset: bool = False,
+    panel_size: tuple[float, float] = (3.2, 3.8),
+    classification_kwds: Mapping[str, Any] | None = None,
+) -> Figure:
+    """One map panel per year with a shared colour scale (breaks pooled over the years).
+
+    Parameters
+    ----------
+    cube, measure
+        As for :func:`choropleth`.
+    years
+        Years to draw (default every year in the cube with at least one value).
+    geometry
+        One GeoDataFrame for every year, a mapping year -> GeoDataFrame, or ``None`` for
+        each year's own vintage from :mod:`personalisation.geo`.
+    layout
+        ``"boundaries"`` (polygons) or ``"hexes"`` (hex layout) when geometry is loaded.
+    scheme, k, classification_kwds
+        Classification, computed once on the values of all ``years`` stacked.
+    ncols
+        Panels per row.
+    london_inset
+        Add a London inset to every boundary panel.
+    panel_size
+        Width and height of one panel in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per year (titled with its period), one legend, source note.
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["sds_users"])                     # doctest: +SKIP
+    >>> fig = pz.plot.small_multiples(cube, "sds_users", [2015, 2018, 2021])  # doctest: +SKIP
+    """
+    if layout not in _LAYOUTS:
+        raise ValueError(f"layout must be one of {_LAYOUTS}, not {layout!r}")
+    style.check_measure(cube, measure)
+    if years is None:
+        held = cube["value"].sel(measure=measure).notnull().any("council")
+        years = [int(y) for y in cube["year"].values[held.values]]
+    years = style.check_years(cube, years)
+    if not years:
+        raise ValueError(f"no year of {measure} has any value to draw")
+    classes, colours = _classes_for(cube, measure, years, scheme, k, classification_kwds)
+
+    ncols = max(1, min(ncols, len(years)))
+    nrows = math.ceil(len(years) / ncols)
+    fig = _new_figure((panel_size[0] * ncols + 2.2, panel_size[1] * nrows + 1.2))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig.subplots_adjust(
+        left=0.01, right=1 - 2.2 / fig.get_figwidth(), top=0.9, bottom=0.08, wspace=0.02
+    )
+    cache: dict[str, Any] = {}
+    missing_names: list[str] = []
+    vintages: list[str] = []
+    last_shapes = None
+    for ax, year in zip(axes, years, strict=False):
+        shapes, vintage = _geometry_for_year(cube, year, geometry, layout, cache)
+        values = _aligned_values(cube, measure, year, shapes, vintage)
+        _draw_panel(
+            ax,
+            shapes,
+            values,
+            classes,
+            colours,
+            edgecolor=style.BOUNDARY_EDGE,
+            linewidth=0.8 if layout == "hexes" else 0.2,
+        )
+        london = _is_london(cube, shapes)
+        if london_inset and layout == "boundaries" and london.any():
+            _london_inset(ax, shapes, values, classes, colours, london)
+        ax.set_title(style.period(cube, year), fontsize=9)
+        missing_names += [
+            f"{name} ({style.period(cube, year)})"
+            for name in _council_names(cube, shapes)[~np.isfinite(values)]
+        ]
+        vintages += [vintage] if vintage else []
+        last_shapes = shapes
+    for ax in axes[len(years) :]:
+        fig.delaxes(ax)
+
+    fig.legend(
+        handles=_legend_handles(
+            classes, colours, style.number_format(cube, measure), missing_names
+        ),
+        title=style.unit_title(cube, measure),
+        loc="center right",
+        fontsize=7,
+        title_fontsize=8,
+        frameon=False,
+    )
+    fig.suptitle(
+        "\n".join(textwrap.wrap(style.figure_title(cube, measure, years), 90)), fontsize=11
+    )
+    note = style.source_note(
+        cube, maps=True, geometry=last_shapes, vintage=max(vintages) if vintages else None
+    )
+    style.add_source_note(fig, note)
+    return fig
