@@ -1,0 +1,393 @@
+"""Shared input checks for :mod:`personalisation.stats`.
+
+Every public statistic starts here: :func:`prepare` turns the cube (or a ``DataArray`` cut
+from it) into a small :class:`xarray.Dataset` for one measure with dims ``(council, year)``,
+checks the measure and the years, and refuses impossible counts (negative, infinite, a
+numerator above its denominator) with an error naming the council, the year and the
+measure.  Missing values are never an error: they are reported by :func:`reasons`, one
+text per council-year, so that callers can say how many councils were left out and why.
+
+Conventions used throughout :mod:`personalisation.stats`:
+
+* a council **rate** is the published value divided by 100 (a proportion in [0, 1]);
+  it exists in every year with published values, including the years without
+  numerators and denominators (2019-20 and 2021-22..2023-24);
+* a **pooled** rate is a sum of numerators over a sum of denominators (never an average
+  of rates); it needs counts;
+* the **unweighted mean** of council rates is given separately and always named as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from personalisation.errors import MissingYearError, SchemaError, UnknownMeasureError
+
+#: Coordinates on ``council`` that label results.
+COUNCIL_LABELS: tuple[str, ...] = ("council_name", "council_type", "region_code", "region_name")
+
+#: Reason texts (one per council-year) used in ``reason`` columns.
+OK = ""
+NO_VALUE = "no published value"
+NO_COUNTS = "no numerator/denominator published"
+ZERO_DENOMINATOR = "denominator is zero"
+NOT_IN_DATA = "not in the data"
+
+
+class InvalidCountsError(SchemaError):
+    """Counts or values that cannot be right: negative, infinite, or numerator > denominator.
+
+    A :class:`~personalisation.errors.SchemaError` (and so a :class:`ValueError`); the
+    message names the measure, the year and the councils.
+    """
+
+
+def to_year(year: Any) -> int:
+    """A year as an int; accepts ``2011``, ``"2011"`` or a financial year ``"2010-11"``.
+
+    Examples
+    --------
+    >>> to_year("2010-11"), to_year(2013)
+    (2011, 2013)
+    """
+    if isinstance(year, (int, np.integer)) and not isinstance(year, bool):
+        return int(year)
+    text = str(year).strip()
+    if text.isdigit():
+        return int(text)
+    from personalisation.measures import period_to_year
+
+    try:
+        return period_to_year(text)
+    except ValueError:
+        raise MissingYearError(
+            f"not a year: {year!r}; give the year in which the financial year ends (2011) "
+            "or the financial year ('2010-11')"
+        ) from None
+
+
+def _kind_of(obj: xr.Dataset | xr.DataArray, measure: str | None) -> str:
+    if "kind" in obj.coords:
+        kind = obj.coords["kind"]
+        if kind.ndim == 0:
+            return str(kind.item())
+        return str(kind.sel(measure=measure).item())
+    if measure is not None:
+        from personalisation import measures as registry
+
+        try:
+            return registry.get(measure).kind
+        except UnknownMeasureError:
+            pass
+    raise SchemaError(
+        "cannot tell whether the values are rates (percent) or counts: pass the cube, or a "
+        "DataArray cut from it that keeps its 'kind' coordinate"
+    )
+
+
+def _select_measure(obj: xr.Dataset | xr.DataArray, measure: str | None) -> tuple[Any, str]:
+    """Cut one measure; returns the object without a measure dim and the measure id."""
+    if "measure" in obj.dims:
+        known = [str(m) for m in obj["measure"].values]
+        if measure is None:
+            if len(known) == 1:
+                measure = known[0]
+            else:
+                raise UnknownMeasureError(
+                    f"measure= is required; the cube holds {', '.join(known)}"
+                )
+        if measure not in known:
+            raise UnknownMeasureError(
+                f"unknown measure {measure!r}; this cube holds {', '.join(known)}"
+            )
+        return obj.sel(measure=measure), measure
+    held = str(obj["measure"].item()) if "measure" in obj.coords else None
+    if measure is not None and held is not None and measure != held:
+        raise UnknownMeasureError(f"measure {measure!r} asked of data cut for {held!r}")
+    chosen = measure if measure is not None else held
+    if chosen is None:
+        raise UnknownMeasureError("measure= is required (the data carry no 'measure' label)")
+    return obj, chosen
+
+
+def prepare(
+    data: xr.Dataset | xr.DataArray,
+    measure: str | None = None,
+    year: Any = None,
+    *,
+    require_single_year: bool = False,
+) -> xr.Dataset:
+    """One measure of the cube as a Dataset with dims ``(council, year)``.
+
+    Parameters
+    ----------
+    data
+        The cube (dims ``council, year, measure``), a Dataset cut from it, or a
+        ``DataArray`` of ``value`` cut from it (it must keep the ``kind`` coordinate).
+        A DataArray carries no counts: numerators and denominators come out as NaN.
+    measure
+        Measure id; may be omitted when the data hold a single measure.
+    year
+        ``None`` (all years), one year, or a sequence of years.  Years are ints (the year
+        in which the financial year ends) or financial-year labels (``"2010-11"``).
+    require_single_year
+        Refuse ``None`` and sequences.
+
+    Returns
+    -------
+    xarray.Dataset
+        Variables ``value``, ``numerator``, ``denominator`` (float) and ``status`` (str),
+        dims ``(council, year)``, the council label coordinates, and attrs ``measure``,
+        ``kind`` and ``label``.
+
+    Raises
+    ------
+    UnknownMeasureError
+        Unknown or missing measure.
+    MissingYearError
+        A year that is not in the data.
+    InvalidCountsError
+        Negative or infinite values or counts, or a numerator above its denominator.
+
+    Examples
+    --------
+    >>> from personalisation.testing import make_cube
+    >>> ds = prepare(make_cube(n_councils=3), "sds_users", 2015)
+    >>> dict(ds.sizes), ds.attrs["kind"]
+    ({'council': 3, 'year': 1}, 'rate')
+    """
+    if not isinstance(data, (xr.Dataset, xr.DataArray)):
+        raise TypeError(
+            f"expected the cube (xarray.Dataset) or a DataArray cut from it, got "
+            f"{type(data).__name__}"
+        )
+    if "council" not in data.dims:
+        raise SchemaError("the data have no 'council' dimension; pass the cube or a cut of it")
+    obj, measure = _select_measure(data, measure)
+    kind = _kind_of(data, measure)
+    if isinstance(obj, xr.DataArray):
+        if obj.name not in (None, "value"):
+            raise SchemaError(
+                f"a DataArray of {obj.name!r} was given; pass the cube, or its 'value' variable"
+            )
+        value = obj.astype(float)
+        ds = xr.Dataset(
+            {
+                "value": value,
+                "numerator": xr.full_like(value, np.nan),
+                "denominator": xr.full_like(value, np.nan),
+                "status": xr.where(np.isfinite(value), "published", "missing").astype(str),
+            }
+        )
+    else:
+        missing = [v for v in ("value",) if v not in obj]
+        if missing:
+            raise SchemaError(f"the cube has no {missing[0]!r} variable")
+        ds = obj[[v for v in ("value", "numerator", "denominator", "status") if v in obj]]
+        for name in ("numerator", "denominator"):
+            if name not in ds:
+                ds[name] = xr.full_like(ds["value"], np.nan, dtype=float)
+        if "status" not in ds:
+            ds["status"] = xr.where(np.isfinite(ds["value"]), "published", "missing").astype(str)
+    if "year" not in ds.dims:
+        if "year" not in ds.coords:
+            raise MissingYearError("the data have no 'year' dimension or coordinate")
+        ds = ds.expand_dims("year")
+    ds = ds.transpose("council", "year", ...)
+    drop = [c for c in ("measure", "measure_label", "units", "kind") if c in ds.coords]
+    ds = ds.drop_vars(drop)
+    ds = ds.assign_coords(year=[int(y) for y in ds["year"].values])
+
+    if year is not None:
+        if require_single_year or not _is_sequence(year):
+            years = [to_year(year)]
+        else:
+            years = [to_year(y) for y in year]
+        held = [int(y) for y in ds["year"].values]
+        unknown = [y for y in years if y not in held]
+        if unknown:
+            raise MissingYearError(
+                f"{measure}: no year {unknown[0]} in the data; years held: "
+                f"{', '.join(str(y) for y in held)}"
+            )
+        ds = ds.sel(year=years)
+    elif require_single_year and ds.sizes["year"] != 1:
+        raise MissingYearError(f"{measure}: year= is required (one year)")
+
+    for name in ("value", "numerator", "denominator"):
+        ds[name] = ds[name].astype(float)
+    ds["status"] = ds["status"].astype(str)
+    for label in COUNCIL_LABELS:
+        if label not in ds.coords:
+            ds = ds.assign_coords({label: ("council", ["unknown"] * ds.sizes["council"])})
+    from personalisation import measures as registry
+
+    try:
+        label = registry.get(measure).label
+    except UnknownMeasureError:
+        label = measure
+    ds.attrs = {"measure": measure, "kind": kind, "label": label}
+    check_counts(ds)
+    return ds
+
+
+def _is_sequence(year: Any) -> bool:
+    return isinstance(year, Iterable) and not isinstance(year, (str, bytes))
+
+
+def _where(ds: xr.Dataset, bad: xr.DataArray, what: str) -> str:
+    cells = bad.stack(cell=("council", "year"))
+    cells = cells[cells.values]
+    shown = [
+        f"{c} ({ds['council_name'].sel(council=c).item()}) {y}" for c, y in cells["cell"].values[:5]
+    ]
+    more = f" and {int(cells.size) - 5} more" if cells.size > 5 else ""
+    return f"{ds.attrs['measure']}: {what} for " + "; ".join(shown) + more
+
+
+def check_counts(ds: xr.Dataset) -> None:
+    """Raise :class:`InvalidCountsError` on impossible values or counts.
+
+    Checks: values, numerators and denominators not infinite and not negative; for rate
+    measures, the value at most 100 (percent) and the numerator at most the denominator.
+    NaN is allowed everywhere (missing data).
+
+    Examples
+    --------
+    >>> from personalisation.testing import make_cube
+    >>> check_counts(prepare(make_cube(n_councils=3), "sds_users"))  # no error
+    """
+    for name in ("value", "numerator", "denominator"):
+        array = ds[name]
+        if bool(np.isinf(array).any()):
+            raise InvalidCountsError(_where(ds, np.isinf(array), f"infinite {name}"))
+        if bool((array < 0).any()):
+            raise InvalidCountsError(_where(ds, array < 0, f"negative {name}"))
+    if ds.attrs["kind"] == "rate":
+        over = ds["numerator"] > ds["denominator"]
+        if bool(over.any()):
+            raise InvalidCountsError(_where(ds, over, "numerator above denominator"))
+        if bool((ds["value"] > 100 + 1e-9).any()):
+            raise InvalidCountsError(_where(ds, ds["value"] > 100 + 1e-9, "value above 100%"))
+
+
+def rates(ds: xr.Dataset) -> xr.DataArray:
+    """Council rates: value / 100 for rate measures (a proportion), value for counts."""
+    if ds.attrs["kind"] == "rate":
+        return ds["value"] / 100.0
+    return ds["value"]
+
+
+def has_counts(ds: xr.Dataset) -> xr.DataArray:
+    """True where the council-year has a finite numerator and a positive denominator."""
+    return np.isfinite(ds["numerator"]) & np.isfinite(ds["denominator"]) & (ds["denominator"] > 0)
+
+
+def reasons(ds: xr.Dataset, *, counts: bool) -> xr.DataArray:
+    """Why each council-year cannot be used ('' when it can).
+
+    Parameters
+    ----------
+    ds
+        Output of :func:`prepare`.
+    counts
+        Whether the caller needs numerators and denominators (else only the value).
+
+    Returns
+    -------
+    xarray.DataArray
+        str, dims ``(council, year)``: ``''``, the status when it is not ``published`` or
+        ``estimated`` (``suppressed``, ``not-collected``, ``missing``), ``'no published
+        value'``, ``'no numerator/denominator published'`` or ``'denominator is zero'``.
+
+    Examples
+    --------
+    >>> from personalisation.testing import make_cube
+    >>> ds = prepare(make_cube(n_councils=3, missing_fraction=0.5, seed=1), "sds_users")
+    >>> sorted(set(reasons(ds, counts=True).values.ravel()))
+    ['', 'missing']
+    """
+    status = ds["status"].astype(str)
+    finite_value = np.isfinite(ds["value"])
+    if counts:
+        usable = has_counts(ds)
+    else:
+        usable = finite_value
+    status_reason = xr.where(status.isin(["published", "estimated"]), "", status)
+    if counts:
+        fallback = xr.where(
+            np.isfinite(ds["denominator"]) & (ds["denominator"] == 0),
+            ZERO_DENOMINATOR,
+            xr.where(finite_value, NO_COUNTS, NO_VALUE),
+        )
+    else:
+        fallback = xr.full_like(status, NO_VALUE)
+    why = xr.where(status_reason != "", status_reason, fallback)
+    return xr.where(usable, OK, why).astype(object)
+
+
+def summarise_reasons(why: Iterable[str]) -> str:
+    """Count reasons: ``['', 'missing', 'missing', 'suppressed']`` -> ``'missing: 2; suppressed: 1'``.
+
+    Examples
+    --------
+    >>> summarise_reasons(["", "missing", "missing", "suppressed"])
+    'missing: 2; suppressed: 1'
+    """
+    counts = pd.Series([w for w in why if w]).value_counts()
+    return "; ".join(f"{k}: {int(v)}" for k, v in sorted(counts.items()))
+
+
+def council_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """Council labels as a DataFrame (council, council_name, council_type, region_code,
+    region_name), one row per council in ``ds`` order."""
+    frame = pd.DataFrame({"council": [str(c) for c in ds["council"].values]})
+    for label in COUNCIL_LABELS:
+        frame[label] = [str(v) for v in ds[label].values]
+    return frame
+
+
+def group_codes(ds: xr.Dataset, by: str) -> tuple[np.ndarray, dict[Hashable, str]]:
+    """Group key per council and key -> display name for ``by`` in region / council_type.
+
+    Raises
+    ------
+    ValueError
+        For any other ``by``.
+    """
+    if by == "region":
+        keys = np.array([str(v) for v in ds["region_code"].values], dtype=object)
+        names = dict(zip(keys, (str(v) for v in ds["region_name"].values), strict=True))
+    elif by == "council_type":
+        keys = np.array([str(v) for v in ds["council_type"].values], dtype=object)
+        names = {k: k for k in keys}
+    else:
+        raise ValueError(f"by= must be 'region' or 'council_type', not {by!r}")
+    return keys, names
+
+
+def proportion_level(level: float) -> float:
+    """Check a confidence level is in (0, 1)."""
+    if not 0 < float(level) < 1:
+        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}")
+    return float(level)
+
+
+def check_threshold(value: float, name: str) -> float:
+    """Check a threshold is a proportion in [0, 1] (30% is 0.3)."""
+    value = float(value)
+    if not np.isfinite(value) or not 0 <= value <= 1:
+        raise ValueError(
+            f"{name} must be a proportion between 0 and 1 (write 30% as 0.3), not {value!r}"
+        )
+    return value
+
+
+def years_of(ds: xr.Dataset) -> Sequence[int]:
+    """Years held, as ints."""
+    return [int(y) for y in ds["year"].values]
