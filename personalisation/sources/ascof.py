@@ -541,7 +541,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
                     f"{path}: no sheet {OPEN_DATA_SHEET!r} (the open-data sheet); sheets: "
                     f"{book.sheet_names}"
                 )
-            return book.parse(OPEN_DATA_SHEET, dtype=object)
+            return pd.read_excel(book, sheet_name=OPEN_DATA_SHEET, dtype=object)
     except SourceFormatError:
         raise
     except Exception as exc:  # zip / xml errors from a file that is not a workbook
