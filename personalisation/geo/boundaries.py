@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -264,37 +265,52 @@ def _pre_2009_members(code: str) -> list[str]:
     return sorted({str(s) for s in successors})
 
 
-def build_boundaries(raw_dir: str | Path, out_dir: str | Path) -> Path:
-    """Build ``boundaries.topojson`` + ``metadata.json`` for every vintage from the raw files.
+@dataclass
+class SourceGeography:
+    """Unsimplified council areas of every vintage, as arc lists on shared projected arcs.
 
-    Deterministic: the same raw files give byte-identical output.
+    Attributes
+    ----------
+    arcs
+        Arc coordinates in EPSG:27700 metres (not simplified, not quantised).
+    objects
+        Vintage -> features (``arcs`` in MultiPolygon nesting, ``properties`` with
+        ``council_code``, ``council_name``, ``region_code``, ``region_name``), sorted by code.
+    dissolved
+        Codes of the ``"2008"`` councils dissolved from their 2009 successors.
+    """
+
+    arcs: list[np.ndarray]
+    objects: dict[str, list[dict[str, Any]]]
+    dissolved: dict[str, list[str]]
+
+    def geometries(self, vintage: str) -> dict[str, Any]:
+        """Code -> valid shapely geometry (unsimplified) of one vintage."""
+        return {
+            f["properties"]["council_code"]: _valid_polygonal(tj.to_shapely(self.arcs, f["arcs"]))
+            for f in self.objects[vintage]
+        }
+
+
+def assemble_sources(raw_dir: str | Path) -> SourceGeography:
+    """Select, recode and dissolve the ONS areas of every vintage (no simplification).
 
     Parameters
     ----------
     raw_dir
-        The raw directory (holding ``geo/onsvisual-uk-topojson/topo.json`` and the
-        henryjameslau check files).
-    out_dir
-        Output folder, normally ``<repo>/geo/boundaries``.
+        The raw directory holding ``geo/onsvisual-uk-topojson/topo.json``.
 
     Returns
     -------
-    pathlib.Path
-        The written ``boundaries.topojson``.
-
-    Raises
-    ------
-    SourceFormatError
-        When a source file is malformed, a vintage's code set differs from the
-        independent ONS file of that vintage, or from the council register.
+    SourceGeography
 
     Examples
     --------
-    >>> build_boundaries("../shared/data/raw", "geo/boundaries")  # doctest: +SKIP
-    PosixPath('geo/boundaries/boundaries.topojson')
+    >>> src = assemble_sources("../shared/data/raw")  # doctest: +SKIP
+    >>> len(src.objects["2019"])  # doctest: +SKIP
+    151
     """
     raw_dir = Path(raw_dir)
-    out_dir = Path(out_dir)
     register = _register()
     topo_path = raw_dir / _ONS_TOPO
     if not topo_path.is_file():
@@ -356,6 +372,45 @@ def build_boundaries(raw_dir: str | Path, out_dir: str | Path) -> Path:
         pre.append(feature(code, str(row.council_name), polygons))
         dissolved[code] = members
     objects["2008"] = sorted(pre, key=lambda f: f["properties"]["council_code"])
+
+    return SourceGeography(arcs=arcs, objects=objects, dissolved=dissolved)
+
+
+def build_boundaries(raw_dir: str | Path, out_dir: str | Path) -> Path:
+    """Build ``boundaries.topojson`` + ``metadata.json`` for every vintage from the raw files.
+
+    Deterministic: the same raw files give byte-identical output.
+
+    Parameters
+    ----------
+    raw_dir
+        The raw directory (holding ``geo/onsvisual-uk-topojson/topo.json`` and the
+        henryjameslau check files).
+    out_dir
+        Output folder, normally ``<repo>/geo/boundaries``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written ``boundaries.topojson``.
+
+    Raises
+    ------
+    SourceFormatError
+        When a source file is malformed, a vintage's code set differs from the
+        independent ONS file of that vintage, or from the council register.
+
+    Examples
+    --------
+    >>> build_boundaries("../shared/data/raw", "geo/boundaries")  # doctest: +SKIP
+    PosixPath('geo/boundaries/boundaries.topojson')
+    """
+    raw_dir = Path(raw_dir)
+    out_dir = Path(out_dir)
+    register = _register()
+    source = assemble_sources(raw_dir)
+    arcs, objects, dissolved = source.arcs, source.objects, source.dissolved
+    topo_path = raw_dir / _ONS_TOPO
 
     # independent checks of the code sets
     checks = []
@@ -510,9 +565,12 @@ def _check_vintage(vintage: Any) -> str:
 def labelled(gdf: geopandas.GeoDataFrame, vintage: str, what: str) -> geopandas.GeoDataFrame:
     """Attach register names, types and regions to a GeoDataFrame with ``council_code``.
 
-    The code sets must be equal; otherwise a :class:`SourceFormatError` names the codes.
+    Other columns (``q``, ``r``, ``geometry``) are kept; names/types/regions of ``gdf``
+    are replaced by the register's.  The code sets must be equal; otherwise a
+    :class:`SourceFormatError` names the codes.
     """
     import geopandas as gpd
+    import pandas as pd
 
     councils = _register().councils(vintage)
     codes = set(gdf["council_code"].astype(str))
@@ -524,9 +582,13 @@ def labelled(gdf: geopandas.GeoDataFrame, vintage: str, what: str) -> geopandas.
         )
     cols = ["council_code", "council_name", "council_type", "region_code", "region_name"]
     table = councils[cols].astype(str)
-    merged = table.merge(gdf[["council_code", "geometry"]], on="council_code", how="left")
+    extra = [c for c in gdf.columns if c not in cols or c == "council_code"]
+    extra = [c for c in extra if c != "id"]
+    frame = pd.DataFrame(gdf[extra]).assign(council_code=gdf["council_code"].astype(str))
+    merged = table.merge(frame, on="council_code", how="left")
     out = gpd.GeoDataFrame(merged, geometry="geometry", crs=gdf.crs)
-    return out.sort_values("council_code", ignore_index=True)[OUTPUT_COLUMNS]
+    order = [*OUTPUT_COLUMNS[:-1], *[c for c in extra if c not in OUTPUT_COLUMNS], "geometry"]
+    return out.sort_values("council_code", ignore_index=True)[order]
 
 
 def boundaries(vintage: str | int) -> geopandas.GeoDataFrame:
