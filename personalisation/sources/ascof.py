@@ -180,8 +180,7 @@ def read_ascof_open_data(
     >>> tidy = read_ascof_open_data(
     ...     "meas-from-asc-of-eng-2021-open-data-csv_v2.xlsx"
     ... )  # doctest: +SKIP
-    >>> tidy.period.unique()  # doctest: +SKIP
-    <StringArray>
+    >>> tidy["period"].unique().tolist()  # doctest: +SKIP
     ['2020-21']
     """
     path = Path(path)
@@ -227,7 +226,7 @@ def read_ascof_rds(path: str | Path, *, source_id: str | None = None) -> pd.Data
     Examples
     --------
     >>> tidy = read_ascof_rds("ascof_14_19.rds")  # doctest: +SKIP
-    >>> sorted(tidy.period.unique())  # doctest: +SKIP
+    >>> sorted(tidy["period"].unique())  # doctest: +SKIP
     ['2014-15', '2015-16', '2016-17', '2017-18', '2018-19']
     """
     path = Path(path)
@@ -277,7 +276,8 @@ def read_ascof_trend(path: str | Path, *, source_id: str | None = None) -> pd.Da
     Examples
     --------
     >>> tidy = read_ascof_trend("trend_data.csv")  # doctest: +SKIP
-    >>> tidy.query("period == '2023-24'").published_code.unique()  # doctest: +SKIP
+    >>> sorted(tidy.query("period == '2023-24'")["published_code"].unique())  # doctest: +SKIP
+    ['3D1A', '3D1B', '3D2A', '3D2B']
     """
     path = Path(path)
     where = str(path)
