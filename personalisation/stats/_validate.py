@@ -312,23 +312,21 @@ def reasons(ds: xr.Dataset, *, counts: bool) -> xr.DataArray:
     >>> sorted(set(reasons(ds, counts=True).values.ravel()))
     ['', 'missing']
     """
-    status = ds["status"].astype(str)
-    finite_value = np.isfinite(ds["value"])
+    status = ds["status"].values.astype(str)
+    finite_value = np.isfinite(ds["value"].values)
+    denominator = ds["denominator"].values
+    usable = has_counts(ds).values if counts else finite_value
+    why = np.full(status.shape, OK, dtype=object)
     if counts:
-        usable = has_counts(ds)
+        why[~finite_value] = NO_VALUE
+        why[finite_value] = NO_COUNTS
+        why[np.isfinite(denominator) & (denominator == 0)] = ZERO_DENOMINATOR
     else:
-        usable = finite_value
-    status_reason = xr.where(status.isin(["published", "estimated"]), "", status)
-    if counts:
-        fallback = xr.where(
-            np.isfinite(ds["denominator"]) & (ds["denominator"] == 0),
-            ZERO_DENOMINATOR,
-            xr.where(finite_value, NO_COUNTS, NO_VALUE),
-        )
-    else:
-        fallback = xr.full_like(status, NO_VALUE)
-    why = xr.where(status_reason != "", status_reason, fallback)
-    return xr.where(usable, OK, why).astype(object)
+        why[:] = NO_VALUE
+    unusual = ~np.isin(status, ["published", "estimated"])
+    why[unusual] = status[unusual]
+    why[usable] = OK
+    return xr.DataArray(why, dims=ds["value"].dims, coords=ds["value"].coords)
 
 
 def summarise_reasons(why: Iterable[str]) -> str:

@@ -65,7 +65,7 @@ def _code_column(boundaries: Any, code_column: str | None) -> pd.Index:
         if code_column not in boundaries.columns:
             raise SchemaError(f"boundaries have no column {code_column!r}")
         return pd.Index(boundaries[code_column].astype(str))
-    for name in ("council", "code", "gss_code"):
+    for name in ("council", "council_code", "code", "gss_code"):
         if name in boundaries.columns:
             return pd.Index(boundaries[name].astype(str))
     return pd.Index(boundaries.index.astype(str))
@@ -103,7 +103,7 @@ def moran(
         One year.
     boundaries
         GeoDataFrame of council polygons; the council code is read from ``code_column``,
-        else a ``council``, ``code`` or ``gss_code`` column, else the index.  Default:
+        else a ``council``, ``council_code``, ``code`` or ``gss_code`` column, else the index.  Default:
         ``personalisation.geo.boundaries(personalisation.geo.vintage_for_year(year))``.
     weights
         ``"queen"`` or ``"rook"`` contiguity.

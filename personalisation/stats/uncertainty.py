@@ -351,7 +351,7 @@ def funnel(
         region_code, region_name, year, numerator, denominator, rate, target, z,
         z_adjusted``, then for each level ``lower_<L>, upper_<L>, flag_<L>`` (``<L>`` =
         ``95``, ``998``), then ``reason``.  Flags are ``'inside'``, ``'above'`` or
-        ``'below'``; councils without counts have NaN, flag ``None`` and a ``reason``.
+        ``'below'``; councils without counts have NaN (flag included) and a ``reason``.
         ``attrs``: ``measure``, ``year``, ``pooled_rate``, ``target``, ``phi`` (estimated),
         ``tau2`` (estimated), ``phi_used``, ``tau2_used``, ``overdispersion``, ``winsor``,
         ``n_used``, ``excluded`` (reasons with counts).  Draw the curves with
