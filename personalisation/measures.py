@@ -205,15 +205,35 @@ MEASURES: tuple[Measure, ...] = (
         kind="count",
         definition=(
             "Number of adult clients receiving direct payments at 31 March, from RAP P2s as "
-            "published in the PSS-EX1 activity annex by CASSR."
+            "published in the PSS-EX1 activity annex by CASSR; only columns labelled 'Direct "
+            "payments'. Disaggregations as published: Total (all ages), 18-64, and 65 and "
+            "over or its bands 65-74, 75-84, 85 and over (no 65+ sum is derived). Codes below "
+            "are the all-ages column where one is labelled 'Direct payments'."
         ),
-        codes={p: "Total all ages, Direct payments" for p in _PSS_PERIODS},
+        codes={
+            "2008-09": "Table P2s Pages 2 + 4 + 6 line 11 col 1 (all ages direct payments)",
+            "2009-10": (
+                "Total 75-84, Number of clients receiving Direct payments (RAP P2s Page 7, box 1)"
+            ),
+            "2010-11": "Total 65 and over, Direct payments (RAP P2s Page 4, column 1, row 11)",
+            **dict.fromkeys(
+                ("2011-12", "2012-13", "2013-14"),
+                "Total all ages, Direct payments (sum of RAP P2s Pages 2 and 4, column 1, row 11)",
+            ),
+        },
         framework=_PSS_FRAMEWORK,
         collection=_PSS_COLLECTION,
         breaks={
             "2009-10": (
-                "2009-10 and 2010-11 publish 'Existing / new Direct payments and Personal "
-                "Budgets' instead; those figures are held as dp_pb_clients, not here."
+                "No all-ages or 18-64 direct-payment-only column in 2009-10 and 2010-11: those "
+                "columns are labelled 'Existing / new Direct payments and Personal Budgets' and "
+                "are held as dp_pb_clients. Only 75-84 and 85 and over (2009-10) and 65 and over "
+                "(2010-11) are labelled direct payments and are held here."
+            ),
+            "2011-12": (
+                "All-ages direct payments published again, now summing RAP P2s pages 2 and 4 "
+                "(2008-09: pages 2, 4 and 6); check the RAP P2s guidance before comparing "
+                "with 2008-09. Not published in the 2014-15 annex (moved to SALT)."
             ),
         },
     ),
@@ -224,27 +244,62 @@ MEASURES: tuple[Measure, ...] = (
         kind="count",
         definition=(
             "Published in 2009-10 and 2010-11 as 'Existing / new Direct payments and Personal "
-            "Budgets' (RAP P2s). The 2010-11 figures are close to DP-only levels; check the "
-            "RAP P2s guidance before treating any year as DP plus personal budgets."
+            "Budgets' (RAP P2s): Total (all ages), 18-64, and 65-74 (2009-10 only). The 2010-11 "
+            "figures are close to DP-only levels, and the 2010-11 all-ages sum includes a 65 "
+            "and over column labelled direct payments only; check the RAP P2s guidance before "
+            "treating any year as DP plus personal budgets."
         ),
-        codes={
-            p: "Total all ages, Existing / new Direct payments and Personal Budgets"
-            for p in ("2009-10", "2010-11")
-        },
-        framework={p: "PSS-EX1 (RAP)" for p in ("2009-10", "2010-11")},
-        collection={p: "RAP" for p in ("2009-10", "2010-11")},
+        codes=dict.fromkeys(
+            ("2009-10", "2010-11"),
+            "Total all ages, Existing / new Direct payments and Personal Budgets "
+            "(sum of RAP P2s Pages 2, 4 and 6, column 1, row 11)",
+        ),
+        framework=dict.fromkeys(("2009-10", "2010-11"), "PSS-EX1 (RAP)"),
+        collection=dict.fromkeys(("2009-10", "2010-11"), "RAP"),
         breaks={},
     ),
     Measure(
         id="dp_carers_count",
-        label="Carers receiving direct payments (PSS-EX1)",
+        label="Carers receiving direct payments during the year (PSS-EX1)",
         units="people",
         kind="count",
         definition=(
-            "Carers (caring for adults) receiving direct payments, as published in the PSS-EX1 "
-            "activity annex; the 2008-09 header says this count was used for NI 130."
+            "Carers (caring for adults) receiving direct payments at any time during the year, "
+            "as published in the PSS-EX1 activity annex by age of carer: 16-17, 18-64, 65-74, "
+            "75-84, 85 and over. No total is published (so there is no 'Total' "
+            "disaggregation). The 2008-09 header says this count was used for NI 130. "
+            "Published codes are '<group> | <band>', e.g. 'Carers receiving direct payments "
+            "during year | Carers aged 18-64'."
         ),
-        codes={p: "Carers receiving direct payments" for p in _PSS_PERIODS},
+        codes={
+            "2008-09": "Carers receiving direct payments during year (used for NI 130)",
+            **dict.fromkeys(
+                ("2009-10", "2010-11", "2011-12", "2012-13", "2013-14"),
+                "Carers receiving direct payments during year",
+            ),
+        },
+        framework=_PSS_FRAMEWORK,
+        collection=_PSS_COLLECTION,
+        breaks={},
+    ),
+    Measure(
+        id="dp_carers_count_31march",
+        label="Carers receiving direct payments at 31 March (PSS-EX1)",
+        units="people",
+        kind="count",
+        definition=(
+            "Carers (caring for adults) receiving direct payments at 31 March, one all-ages "
+            "figure (disaggregation 'Total'), PSS-EX1 activity annex 2009-10 to 2013-14. "
+            "Many councils, and the England total from 2011-12, are '..' (not available). "
+            "The 2010-11 file labels the column 'at 31 March 2010' as published."
+        ),
+        codes={
+            "2009-10": "Carers receiving direct payments at 31 March 2010",
+            "2010-11": "Carers receiving direct payments at 31 March 2010",
+            "2011-12": "Carers receiving direct payments at 31 March 2012",
+            "2012-13": "Carers receiving direct payments at 31 March",
+            "2013-14": "Carers receiving direct payments at 31 March",
+        },
         framework=_PSS_FRAMEWORK,
         collection=_PSS_COLLECTION,
         breaks={},
@@ -254,8 +309,21 @@ MEASURES: tuple[Measure, ...] = (
         label="Clients receiving home care at 31 March (PSS-EX1)",
         units="people",
         kind="count",
-        definition="Clients receiving home care at 31 March, PSS-EX1 activity annex (RAP P2s).",
-        codes={p: "Home care" for p in _PSS_PERIODS},
+        definition=(
+            "Clients receiving home care at 31 March, PSS-EX1 activity annex (RAP P2s): Total "
+            "(all ages) and 65 and over."
+        ),
+        codes={
+            "2008-09": "Table P2s Pages 1 + 3 + 5 line 11 col 2 (all ages home care)",
+            **dict.fromkeys(
+                ("2009-10", "2010-11"),
+                "Total all ages, Home care (sum of RAP P2s Pages 1, 3 and 5, column 2, row 11)",
+            ),
+            **dict.fromkeys(
+                ("2011-12", "2012-13", "2013-14"),
+                "Total all ages, Home care (sum of RAP P2s Pages 1 and 3, column 2, row 11)",
+            ),
+        },
         framework=_PSS_FRAMEWORK,
         collection=_PSS_COLLECTION,
         breaks={},
@@ -265,10 +333,59 @@ MEASURES: tuple[Measure, ...] = (
         label="Clients receiving day care at 31 March (PSS-EX1)",
         units="people",
         kind="count",
-        definition="Clients receiving day care / day services at 31 March, PSS-EX1 activity annex.",
-        codes={p: "Day care" for p in _PSS_PERIODS},
+        definition=(
+            "Clients receiving day care / day services at 31 March, PSS-EX1 activity annex "
+            "(RAP P2s): Total (all ages) and 65 and over."
+        ),
+        codes={
+            "2008-09": "Table P2s Pages 1 + 3 + 5 line 11 col 3 (all ages day care)",
+            **dict.fromkeys(
+                ("2009-10", "2010-11"),
+                "Total all ages, Day care (sum of RAP P2s Pages 1, 3 and 5, column 3, row 11)",
+            ),
+            **dict.fromkeys(
+                ("2011-12", "2012-13", "2013-14"),
+                "Total all ages, Day care (sum of RAP P2s Pages 1 and 3, column 3, row 11)",
+            ),
+        },
         framework=_PSS_FRAMEWORK,
         collection=_PSS_COLLECTION,
+        breaks={},
+    ),
+    Measure(
+        id="long_term_residential_weeks",
+        label="Weeks of long-term residential care during the year (PSS-EX1 2014-15)",
+        units="weeks",
+        kind="count",
+        definition=(
+            "Weeks of long-term residential care supported by the council during 2014-15, "
+            "total provision (in house plus external), from the transposed PSS-EX1 2014-15 "
+            "activity annex; disaggregation '<age>: <primary support reason>' (ages 18-64, "
+            "65 and over; no total is published). Published code pattern: 'Long term | Age 18 "
+            "to 64 | Physical support | Residential | Total provision'."
+        ),
+        codes={
+            "2014-15": "Long term | <age> | <primary support reason> | Residential | Total provision"
+        },
+        framework={"2014-15": "PSS-EX1"},
+        collection={"2014-15": "PSS-EX1"},
+        breaks={},
+    ),
+    Measure(
+        id="long_term_nursing_weeks",
+        label="Weeks of long-term nursing care during the year (PSS-EX1 2014-15)",
+        units="weeks",
+        kind="count",
+        definition=(
+            "Weeks of long-term nursing care supported by the council during 2014-15, total "
+            "provision, from the transposed PSS-EX1 2014-15 activity annex; disaggregation "
+            "'<age>: <primary support reason>' as for long_term_residential_weeks."
+        ),
+        codes={
+            "2014-15": "Long term | <age> | <primary support reason> | Nursing | Total provision"
+        },
+        framework={"2014-15": "PSS-EX1"},
+        collection={"2014-15": "PSS-EX1"},
         breaks={},
     ),
     Measure(
