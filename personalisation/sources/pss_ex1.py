@@ -91,8 +91,10 @@ from personalisation.errors import DataNotFoundError, SourceFormatError, Unknown
 from personalisation.measures import period_to_year
 from personalisation.sources.schema import parse_published_number, validate_tidy
 
-#: Value of the tidy ``definition`` column.
+#: Value of the tidy ``definition`` column for the wide files (client counts from RAP) ...
 DEFINITION = "PSS-EX1 (RAP)"
+#: ... and for the transposed 2014-15 file (care weeks from the PSS-EX1 return itself).
+DEFINITION_2014_15 = "PSS-EX1"
 #: GSS code of England.
 ENGLAND_CODE = "E92000001"
 #: County councils abolished on 1 April 2009, before GSS codes existed: CASSR code -> name.
@@ -249,7 +251,7 @@ def read_pss_ex1(
     tidy["year"] = year
     tidy["numerator"] = float("nan")
     tidy["denominator"] = float("nan")
-    tidy["definition"] = DEFINITION
+    tidy["definition"] = DEFINITION_2014_15 if layout == "transposed" else DEFINITION
     tidy["source"] = source_id
     tidy = tidy.assign(_level=tidy["geography_level"].map(_LEVEL_ORDER)).sort_values(
         ["_level", "council_code", "measure", "disaggregation"], kind="mergesort"
