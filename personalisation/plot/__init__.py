@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+from personalisation.plot.charts import funnel, regions, trajectories
 from personalisation.plot.maps import choropleth, hexmap, small_multiples
 
-__all__ = ["choropleth", "hexmap", "small_multiples"]
+__all__ = ["choropleth", "funnel", "hexmap", "regions", "small_multiples", "trajectories"]

@@ -1,0 +1,598 @@
+"""Charts of one measure across councils: trajectories over years, funnel plot, regions.
+
+Statistics (pooled rates, intervals, funnel limits, outlier flags) all come from
+:mod:`personalisation.stats`; this module only draws them.  Artists carry gids so the
+content can be checked: council lines ``"councils"``, the England line ``"England"``,
+highlighted councils their council code, funnel limits ``"limit_95"`` / ``"limit_998"``,
+outlier labels ``"outlier_label"``, series breaks ``"series_break"``.
+
+Figures are plain :class:`matplotlib.figure.Figure` objects (not registered with pyplot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from personalisation import measures as measure_registry
+from personalisation.errors import UnknownCouncilError
+from personalisation.plot import style
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def _new_figure(figsize: tuple[float, float]) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize)
+
+
+def _resolve_councils(cube: xr.Dataset, councils: Sequence[str]) -> list[str]:
+    """Council codes for codes or names; :class:`UnknownCouncilError` for others."""
+    if isinstance(councils, str):
+        councils = [councils]
+    codes = [str(c) for c in cube["council"].values]
+    names = (
+        dict(zip(cube["council_name"].values.astype(str), codes, strict=True))
+        if "council_name" in cube.coords
+        else {}
+    )
+    out = []
+    for council in councils:
+        if str(council) in codes:
+            out.append(str(council))
+        elif str(council) in names:
+            out.append(names[str(council)])
+        else:
+            raise UnknownCouncilError(
+                f"council {council!r} is not in the cube (give a council code such as "
+                f"{codes[0]!r} or a council_name)"
+            )
+    return out
+
+
+def _council_name(cube: xr.Dataset, code: str) -> str:
+    if "council_name" in cube.coords:
+        return str(cube["council_name"].sel(council=code).item())
+    return code
+
+
+def _wrapped(text: str, width: int = 45) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def _finish(fig: Figure, ax: Axes, cube: xr.Dataset, title: str) -> None:
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    style.add_source_note(fig, style.source_note(cube))
+
+
+# --------------------------------------------------------------------------- trajectories
+def _england_series(
+    cube: xr.Dataset, measure: str, years: list[int], england: Any
+) -> tuple[pd.Series | None, str]:
+    """England values by year in the measure's units, and their legend label."""
+    import xarray as xr
+
+    if england is False:
+        return None, ""
+    kind = str(cube["kind"].sel(measure=measure).item()) if "kind" in cube.coords else "rate"
+    if england is None or england is True:
+        if kind != "rate":
+            if england is True:
+                raise ValueError(
+                    f"{measure} is a count: there is no pooled England rate to draw; pass the "
+                    "published England figures as england=<Series or Dataset> or england=False"
+                )
+            return None, ""
+        from personalisation import stats
+
+        table = stats.regional(cube, measure, years, england=True)
+        rows = table[table["group_type"] == "England"]
+        series = pd.Series(100.0 * rows["pooled_rate"].to_numpy(), index=rows["year"].astype(int))
+        return series.reindex(years), "England (councils pooled)"
+    if isinstance(england, xr.Dataset):
+        values = england["value"].sel(measure=measure)
+        if "council" in values.dims:
+            if values.sizes["council"] != 1:
+                raise ValueError(
+                    f"england= Dataset must hold one geography (England), not "
+                    f"{values.sizes['council']}: {list(values['council'].values[:5])}"
+                )
+            values = values.isel(council=0)
+        series = values.to_series()
+        series.index = series.index.astype(int)
+        return series.reindex(years), "England (published)"
+    if isinstance(england, pd.Series):
+        series = england.copy()
+        series.index = series.index.astype(int)
+        return series.reindex(years), "England"
+    raise TypeError(
+        f"england must be True/False/None, an England Dataset or a Series, not {type(england)}"
+    )
+
+
+def _series_breaks(ax: Axes, measure: str, years: list[int]) -> None:
+    """Dotted vertical lines at the measure's registered series breaks inside the range."""
+    try:
+        breaks = measure_registry.get(measure).breaks
+    except KeyError:
+        return
+    for period in breaks:
+        try:
+            year = measure_registry.period_to_year(period)
+        except ValueError:
+            continue
+        if years[0] < year <= years[-1]:
+            line = ax.axvline(year - 0.5, color="#777777", linestyle=":", linewidth=1, zorder=1)
+            line.set_gid("series_break")
+            ax.annotate(
+                "series break",
+                (year - 0.5, 1.0),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                ha="right",
+                va="top",
+                fontsize=6,
+                color="#555555",
+            )
+
+
+def trajectories(
+    cube: xr.Dataset,
+    measure: str,
+    *,
+    highlight: Sequence[str] = (),
+    years: Sequence[int] | None = None,
+    england: bool | xr.Dataset | pd.Series | None = None,
+    show_breaks: bool = True,
+    figsize: tuple[float, float] = (8.0, 5.5),
+) -> Figure:
+    """Every council's value over the years, with the England line and chosen councils.
+
+    Parameters
+    ----------
+    cube
+        Council x year x measure cube.
+    measure
+        Measure id.
+    highlight
+        Council codes (or names) drawn in colour and labelled; the rest are grey.
+    years
+        Years to show (default all years of the cube).
+    england
+        ``None`` (default): for rate measures the England rate pooled over the cube's
+        councils (:func:`personalisation.stats.regional`; NaN, so a gap, in years without
+        counts), none for counts.  ``True``: the same but required.  An England cube
+        (``load_cube(geography_level="england")``) or a Series by year: the published
+        England figures.  ``False``: no England line.
+    show_breaks
+        Mark the measure's registered series breaks (dotted vertical lines).
+    figsize
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: a LineCollection of all councils (gid ``"councils"``), one Line2D per
+        highlighted council (gid = its code, label = its name), the England line (gid
+        ``"England"``), legend, source note.
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["sds_users"])                         # doctest: +SKIP
+    >>> fig = pz.plot.trajectories(cube, "sds_users", highlight=["Manchester"])  # doctest: +SKIP
+    """
+    from matplotlib.collections import LineCollection
+
+    style.check_measure(cube, measure)
+    years = sorted(style.check_years(cube, years if years is not None else cube["year"].values))
+    chosen = _resolve_councils(cube, highlight)
+    values = cube["value"].sel(measure=measure, year=years).transpose("council", "year")
+    codes = [str(c) for c in values["council"].values]
+    data = values.to_numpy().astype(float)
+    x = np.asarray(years, dtype=float)
+
+    fig = _new_figure(figsize)
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.2)
+    segments = np.stack([np.broadcast_to(x, data.shape), data], axis=-1)
+    context = LineCollection(
+        list(segments), colors=style.CONTEXT_COLOUR, linewidths=0.6, alpha=0.7, zorder=2
+    )
+    context.set_gid("councils")
+    context.set_label(f"Councils ({len(codes)})")
+    context.council_codes = tuple(codes)
+    ax.add_collection(context)
+
+    england_values, england_label = _england_series(cube, measure, years, england)
+    if england_values is not None:
+        (line,) = ax.plot(
+            x,
+            england_values.to_numpy(dtype=float),
+            color=style.ENGLAND_COLOUR,
+            linewidth=2.4,
+            marker="o",
+            markersize=3,
+            label=england_label,
+            zorder=4,
+        )
+        line.set_gid("England")
+
+    for i, code in enumerate(chosen):
+        colour = style.HIGHLIGHT_COLOURS[i % len(style.HIGHLIGHT_COLOURS)]
+        (line,) = ax.plot(
+            x,
+            data[codes.index(code)],
+            color=colour,
+            linewidth=1.8,
+            marker="o",
+            markersize=3,
+            label=_council_name(cube, code),
+            zorder=5,
+        )
+        line.set_gid(code)
+
+    if show_breaks:
+        _series_breaks(ax, measure, years)
+    ax.autoscale_view()
+    ax.set_xticks(x)
+    ax.set_xticklabels([style.period(cube, y) for y in years], rotation=45, ha="right")
+    ax.set_xlabel("Financial year")
+    ax.set_ylabel(_wrapped(style.value_label(cube, measure)))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    _finish(fig, ax, cube, style.figure_title(cube, measure, years))
+    return fig
+
+
+# --------------------------------------------------------------------------- funnel
+def _level_text(level: float) -> str:
+    """0.95 -> '95%', 0.998 -> '99.8%'."""
+    return f"{round(level * 100, 6):g}%"
+
+
+def funnel(
+    cube: xr.Dataset,
+    measure: str,
+    year: int,
+    *,
+    overdispersion: str | None = None,
+    levels: Sequence[float] = (0.95, 0.998),
+    label_level: float | None = None,
+    highlight: Sequence[str] = (),
+    target: float | None = None,
+    winsor: float = 0.1,
+    figsize: tuple[float, float] = (8.0, 5.5),
+) -> Figure:
+    """Funnel plot: each council's rate against its denominator, with control limits.
+
+    Flags, target and limits come from :func:`personalisation.stats.funnel` and
+    :func:`personalisation.stats.funnel_limits` (Spiegelhalter 2005); nothing is
+    recomputed here.
+
+    Parameters
+    ----------
+    cube, measure, year
+        Cube, rate measure id and one year (a year with numerators and denominators).
+    overdispersion
+        ``None`` (default: plain binomial limits), ``"additive"`` or
+        ``"multiplicative"``: passed to :func:`personalisation.stats.funnel`.
+    levels
+        Limit levels, drawn dashed (inner) to solid (outer).
+    label_level
+        Councils flagged outside the limits of this level are labelled with their name
+        (default the outermost level).
+    highlight
+        Council codes or names to draw in colour and label whatever their position.
+    target
+        Target proportion (0-1) instead of the pooled rate.
+    winsor
+        Winsorising share for the overdispersion estimate.
+    figsize
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: council points (gid ``"councils"``), target line (``"target"``), limit
+        curves (``"limit_95"``, ``"limit_998"``: lower and upper), outlier labels
+        (``"outlier_label"``), highlighted councils (gid = code), source note and a note
+        of councils without counts (gid ``"excluded_note"``).
+
+    Raises
+    ------
+    MissingYearError
+        When no council has counts in that year (e.g. 2019-20).
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["sds_users"])                          # doctest: +SKIP
+    >>> fig = pz.plot.funnel(cube, "sds_users", 2018, overdispersion="additive")  # doctest: +SKIP
+    """
+    from personalisation import stats
+
+    style.check_measure(cube, measure)
+    (year,) = style.check_years(cube, [year])
+    levels = sorted(float(level) for level in levels)
+    label_level = levels[-1] if label_level is None else float(label_level)
+    if label_level not in levels:
+        raise ValueError(f"label_level {label_level} is not one of levels {levels}")
+    chosen = _resolve_councils(cube, highlight)
+    table = stats.funnel(
+        cube,
+        measure,
+        year,
+        overdispersion=overdispersion,
+        winsor=winsor,
+        levels=levels,
+        target=target,
+    )
+    attrs = table.attrs
+    used = table[np.isfinite(table["denominator"]) & np.isfinite(table["rate"])]
+    grid = np.linspace(
+        max(1.0, 0.8 * used["denominator"].min()), 1.05 * used["denominator"].max(), 300
+    )
+    limits = stats.funnel_limits(
+        attrs["target"], grid, levels=levels, phi=attrs["phi_used"], tau2=attrs["tau2_used"]
+    )
+    lower_columns = [c for c in limits.columns if c.startswith("lower_")]
+    flag_columns = [c for c in table.columns if c.startswith("flag_")]
+    labels = [c.removeprefix("lower_") for c in lower_columns]
+
+    fig = _new_figure(figsize)
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.17)
+    points = ax.scatter(
+        used["denominator"],
+        100 * used["rate"],
+        s=14,
+        color="#4a6f8a",
+        alpha=0.8,
+        edgecolor="none",
+        zorder=3,
+        label=f"Councils ({len(used)})",
+    )
+    points.set_gid("councils")
+    points.council_codes = tuple(used["council"])
+    target_line = ax.axhline(
+        100 * attrs["target"],
+        color=style.ENGLAND_COLOUR,
+        linewidth=1.2,
+        zorder=2,
+        label=(
+            f"Target {100 * attrs['target']:.1f}%"
+            if target is not None
+            else f"Councils pooled {100 * attrs['target']:.1f}%"
+        ),
+    )
+    target_line.set_gid("target")
+    adjusted = attrs["phi_used"] != 1.0 or attrs["tau2_used"] != 0.0
+    for i, (level, label, lower) in enumerate(zip(levels, labels, lower_columns, strict=True)):
+        linestyle = "-" if i == len(levels) - 1 else "--"
+        text = f"{_level_text(level)} limits" + (
+            f"\n({overdispersion} overdispersion)" if adjusted else ""
+        )
+        for column, legend in ((lower, text), (f"upper_{label}", None)):
+            (line,) = ax.plot(
+                limits["denominator"],
+                100 * limits[column],
+                color="#666666",
+                linewidth=1.0,
+                linestyle=linestyle,
+                zorder=1,
+                label=legend,
+            )
+            line.set_gid(f"limit_{label}")
+
+    flag_column = flag_columns[levels.index(label_level)]
+    outliers = used[used[flag_column].isin(["above", "below"]) & ~used["council"].isin(chosen)]
+    for row in outliers.itertuples():
+        note = ax.annotate(
+            row.council_name,
+            (row.denominator, 100 * row.rate),
+            xytext=(3, 3),
+            textcoords="offset points",
+            fontsize=6,
+            color="#333333",
+        )
+        note.set_gid("outlier_label")
+    for i, code in enumerate(chosen):
+        colour = style.HIGHLIGHT_COLOURS[i % len(style.HIGHLIGHT_COLOURS)]
+        row = table[table["council"] == code].iloc[0]
+        (marker,) = ax.plot(
+            [row["denominator"]],
+            [100 * row["rate"]],
+            marker="o",
+            markersize=7,
+            linestyle="none",
+            color=colour,
+            zorder=5,
+            label=_council_name(cube, code),
+        )
+        marker.set_gid(code)
+        if np.isfinite(row["rate"]):
+            ax.annotate(
+                _council_name(cube, code),
+                (row["denominator"], 100 * row["rate"]),
+                xytext=(4, -8),
+                textcoords="offset points",
+                fontsize=7,
+                color=colour,
+            ).set_gid("highlight_label")
+
+    excluded = len(table) - len(used)
+    if excluded:
+        fig.text(
+            0.1,
+            0.055,
+            f"Not shown: {excluded} council(s) without counts ({attrs['excluded']}).",
+            fontsize=6,
+            color="#444444",
+            gid="excluded_note",
+        )
+    ax.set_xlabel("Denominator (people)")
+    ax.set_ylabel(_wrapped(style.value_label(cube, measure)))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    ax.set_xlim(0, grid[-1])
+    _finish(fig, ax, cube, f"{style.figure_title(cube, measure, year)}: funnel plot")
+    return fig
+
+
+# --------------------------------------------------------------------------- regions
+def regions(
+    cube: xr.Dataset,
+    measure: str,
+    year: int,
+    *,
+    by: str = "region",
+    level: float = 0.95,
+    highlight: Sequence[str] = (),
+    figsize: tuple[float, float] = (8.0, 5.5),
+) -> Figure:
+    """Councils as points per region, with each region's pooled rate and its interval.
+
+    Pooled rates, Wilson intervals and the England row come from
+    :func:`personalisation.stats.regional`; council points are the cube's values.
+
+    Parameters
+    ----------
+    cube, measure, year
+        Cube, rate measure id and one year.
+    by
+        ``"region"`` or ``"council_type"``.
+    level
+        Confidence level of the pooled intervals.
+    highlight
+        Council codes or names drawn in colour and labelled.
+    figsize
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with a row per group (y tick labels = group names): council points
+        (gid ``"councils"``, with ``council_codes``), pooled rates with intervals (gid
+        ``"pooled"``), the England pooled rate line and band (gid ``"England"``),
+        highlighted councils (gid = code).  In years without counts the pooled rates are
+        missing and the figure says why (gid ``"pooled_note"``).
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["sds_users"])                    # doctest: +SKIP
+    >>> fig = pz.plot.regions(cube, "sds_users", 2018)                   # doctest: +SKIP
+    """
+    from personalisation import stats
+
+    style.check_measure(cube, measure)
+    (year,) = style.check_years(cube, [year])
+    chosen = _resolve_councils(cube, highlight)
+    table = stats.regional(cube, measure, year, by=by, level=level, england=True)
+    groups = table[table["group_type"] != "England"].reset_index(drop=True)
+    england = table[table["group_type"] == "England"].iloc[0]
+    key_coord = "region_code" if by == "region" else "council_type"
+    position = {str(g): i for i, g in enumerate(groups["group"])}
+
+    values = cube["value"].sel(measure=measure, year=year)
+    codes = np.array([str(c) for c in values["council"].values])
+    keys = np.array([str(k) for k in cube[key_coord].values])
+    data = values.to_numpy().astype(float)
+    have = np.isfinite(data)
+    y = np.array([position.get(k, np.nan) for k in keys], dtype=float)
+    # spread the councils of a group over a thin band, in code order (deterministic)
+    offset = np.zeros(len(codes))
+    for key in position:
+        members = np.flatnonzero(keys == key)
+        offset[members] = np.linspace(-0.18, 0.18, len(members)) if len(members) > 1 else 0.0
+    y = y + offset
+
+    fig = _new_figure(figsize)
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.28, right=0.78, top=0.9, bottom=0.14)
+    points = ax.scatter(
+        data[have],
+        y[have],
+        s=14,
+        color=style.CONTEXT_COLOUR,
+        edgecolor="none",
+        zorder=2,
+        label=f"Councils ({int(have.sum())})",
+    )
+    points.set_gid("councils")
+    points.council_codes = tuple(codes[have])
+
+    pooled = 100 * groups["pooled_rate"].to_numpy(dtype=float)
+    low = 100 * groups["ci_low"].to_numpy(dtype=float)
+    high = 100 * groups["ci_high"].to_numpy(dtype=float)
+    bars = ax.errorbar(
+        pooled,
+        np.arange(len(groups)),
+        xerr=np.vstack([pooled - low, high - pooled]),
+        fmt="D",
+        color=style.ENGLAND_COLOUR,
+        markersize=5,
+        capsize=3,
+        zorder=4,
+        label=f"Pooled rate, {_level_text(level)} interval",
+    )
+    for artist in bars.get_children():
+        artist.set_gid("pooled")
+    if np.isfinite(england["pooled_rate"]):
+        line = ax.axvline(
+            100 * england["pooled_rate"],
+            color=style.ENGLAND_COLOUR,
+            linestyle="--",
+            linewidth=1,
+            zorder=1,
+            label=f"England pooled {100 * england['pooled_rate']:.1f}%",
+        )
+        line.set_gid("England")
+        band = ax.axvspan(
+            100 * england["ci_low"], 100 * england["ci_high"], color="#dddddd", zorder=0
+        )
+        band.set_gid("England")
+    if not np.isfinite(pooled).all():
+        reasons = sorted({r for r in groups.loc[~np.isfinite(pooled), "reason"] if r})
+        fig.text(
+            0.28,
+            0.05,
+            "Pooled rate not shown: " + "; ".join(reasons),
+            fontsize=6,
+            color="#444444",
+            gid="pooled_note",
+        )
+    for i, code in enumerate(chosen):
+        colour = style.HIGHLIGHT_COLOURS[i % len(style.HIGHLIGHT_COLOURS)]
+        j = int(np.flatnonzero(codes == code)[0])
+        (marker,) = ax.plot(
+            [data[j]],
+            [y[j]],
+            marker="o",
+            markersize=7,
+            linestyle="none",
+            color=colour,
+            zorder=5,
+            label=_council_name(cube, code),
+        )
+        marker.set_gid(code)
+
+    ax.set_yticks(np.arange(len(groups)))
+    ax.set_yticklabels(groups["group_name"].astype(str))
+    ax.invert_yaxis()
+    ax.set_xlabel(_wrapped(style.value_label(cube, measure)))
+    ax.set_ylabel("Region" if by == "region" else "Council type")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    _finish(fig, ax, cube, style.figure_title(cube, measure, year))
+    return fig
