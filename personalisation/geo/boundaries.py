@@ -13,14 +13,16 @@ Sources and method (details and hashes in ``geo/boundaries/metadata.json``):
 
 * geometry: the ONS Data Visualisation team's ``uk-topojson`` ``topo.json`` (ONS LAD
   December 2016 BSC dissolved to upper-tier authorities for each year 2014-2025; features
-  carry ``start``/``end`` years).  Vintage ``"2013"`` is the 2014 selection, the others
-  the selection of their own year;
-* ``"2009"``: the ``"2013"`` geometry with the two codes in force before the April 2013
-  recode (Gateshead ``E08000020`` for ``E08000037``, Northumberland ``E06000048`` for
-  ``E06000057``).  The small 2013 Gateshead/Northumberland boundary change is below the
-  resolution of the super-generalised source;
-* ``"2008"`` (before April 2009): Bedfordshire and Cheshire county councils dissolved in
-  arc space from their 2009 successors, with the register's ``cassr:NNN`` codes;
+  carry ``start``/``end`` years).  Vintage ``"2013"`` is the 2014 selection;
+* vintages before 2013 derive from the next vintage through the register's events
+  (:func:`personalisation.geo.register.successors`): ``"2009"`` is the ``"2013"``
+  geometry under the codes in force before the April 2013 recode (Gateshead
+  ``E08000020``, Northumberland ``E06000048``; their small boundary change is below the
+  resolution of the super-generalised source), and ``"2008"`` (before April 2009) has
+  Bedfordshire and Cheshire county councils dissolved in arc space from their 2009
+  successors, under the register's ``cassr:NNN`` codes;
+* the vintages from 2013 on (including ``"2025"``, the Barnsley/Sheffield recode) are
+  the uk-topojson selections of their year;
 * every vintage's code set is checked at build time against an independent ONS file of
   that vintage (henryjameslau CTYUA files; LAD 2011 + LMCTYUA 2012 for ``"2009"``).
 
@@ -38,6 +40,8 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,13 +88,10 @@ OUTPUT_COLUMNS = [
 ]
 
 _ONS_TOPO = "geo/onsvisual-uk-topojson/topo.json"
-#: vintage -> year selected from the uk-topojson ``start``/``end`` attributes.
-_TOPO_YEAR = {"2013": 2014, "2019": 2019, "2020": 2020, "2021": 2021, "2023": 2023}
-#: codes of the 2013 geometry as they were before the April 2013 recode (vintage "2009").
-_PRE_2013_CODES = {
-    "E08000037": ("E08000020", "Gateshead"),
-    "E06000057": ("E06000048", "Northumberland"),
-}
+#: first vintage taken straight from uk-topojson (earlier ones derive from it by events).
+TOPO_FIRST_VINTAGE = 2013
+#: first year of the uk-topojson features (vintage "2013" is selected with 2014).
+TOPO_FIRST_YEAR = 2014
 _HJL = "geo/henryjameslau-geoportal-topojson"
 #: independent code-set checks: vintage -> [(raw path, field, prefixes kept)].
 _CODE_CHECKS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
@@ -258,13 +259,6 @@ def _register() -> Any:
     return register
 
 
-def _pre_2009_members(code: str) -> list[str]:
-    """The 2009 councils whose areas made up a council of the ``"2008"`` vintage."""
-    register = _register()
-    successors = register.successors(code, at="2009")
-    return sorted({str(s) for s in successors})
-
-
 @dataclass
 class SourceGeography:
     """Unsimplified council areas of every vintage, as arc lists on shared projected arcs.
@@ -277,12 +271,17 @@ class SourceGeography:
         Vintage -> features (``arcs`` in MultiPolygon nesting, ``properties`` with
         ``council_code``, ``council_name``, ``region_code``, ``region_name``), sorted by code.
     dissolved
-        Codes of the ``"2008"`` councils dissolved from their 2009 successors.
+        Councils of a vintage before 2013 dissolved from their successors' areas
+        (``"cassr:610"`` Bedfordshire from Bedford and Central Bedfordshire...).
+    recoded
+        Councils of a vintage before 2013 given their single successor's area
+        (Gateshead ``E08000020`` from ``E08000037``...).
     """
 
     arcs: list[np.ndarray]
     objects: dict[str, list[dict[str, Any]]]
     dissolved: dict[str, list[str]]
+    recoded: dict[str, str]
 
     def geometries(self, vintage: str) -> dict[str, Any]:
         """Code -> valid shapely geometry (unsimplified) of one vintage."""
@@ -332,48 +331,54 @@ def assemble_sources(raw_dir: str | Path) -> SourceGeography:
         }
         return {"arcs": polygons, "properties": props}
 
-    for vintage, year in _TOPO_YEAR.items():
-        objects[vintage] = [
-            feature(f["properties"]["areacd"], f["properties"]["areanm"], f["arcs"])
-            for f in _select(topo.objects["utla"], year)
-        ]
-    old = []
-    for feat in objects["2013"]:
-        props = feat["properties"]
-        code, name = _PRE_2013_CODES.get(props["council_code"], (props["council_code"], None))
-        old.append(
-            {
-                "arcs": feat["arcs"],
-                "properties": {
-                    **props,
-                    "council_code": code,
-                    "council_name": name or props["council_name"],
-                },
-            }
-        )
-    objects["2009"] = sorted(old, key=lambda f: f["properties"]["council_code"])
-
-    by_code_2009 = {f["properties"]["council_code"]: f for f in objects["2009"]}
-    pre = []
+    vintages = list(register.VINTAGES)
+    for vintage in vintages:
+        if int(vintage) >= TOPO_FIRST_VINTAGE:
+            objects[vintage] = [
+                feature(f["properties"]["areacd"], f["properties"]["areanm"], f["arcs"])
+                for f in _select(topo.objects["utla"], max(int(vintage), TOPO_FIRST_YEAR))
+            ]
+    # earlier vintages, newest first, from the next vintage through the register's events:
+    # a council with one successor has its successor's area (a recode), a council with
+    # several successors is their union (dissolved in arc space)
     dissolved: dict[str, list[str]] = {}
-    for row in register.councils("2008").itertuples(index=False):
-        code = str(row.council_code)
-        if code in by_code_2009:
-            pre.append(by_code_2009[code])
-            continue
-        members = _pre_2009_members(code)
-        missing = [m for m in members if m not in by_code_2009]
-        if not members or missing:
-            raise SourceFormatError(
-                f"2008 council {code} ({row.council_name}): successors {members} are not all "
-                f"in the 2009 boundaries (missing {missing})"
-            )
-        polygons = tj.dissolve(arcs, [by_code_2009[m]["arcs"] for m in members])
-        pre.append(feature(code, str(row.council_name), polygons))
-        dissolved[code] = members
-    objects["2008"] = sorted(pre, key=lambda f: f["properties"]["council_code"])
-
-    return SourceGeography(arcs=arcs, objects=objects, dissolved=dissolved)
+    recoded: dict[str, str] = {}
+    earlier = [v for v in vintages if int(v) < TOPO_FIRST_VINTAGE]
+    for vintage, following in reversed(list(zip(earlier, vintages[1:], strict=False))):
+        by_code = {f["properties"]["council_code"]: f for f in objects[following]}
+        feats = []
+        claimed: dict[str, str] = {}
+        for row in register.councils(vintage).itertuples(index=False):
+            code, name = str(row.council_code), str(row.council_name)
+            if code in by_code:
+                members = [code]
+            else:
+                members = sorted({str(s) for s in register.successors(code, at=following)})
+            missing = [m for m in members if m not in by_code]
+            clash = [m for m in members if m in claimed]
+            if not members or missing or clash:
+                raise SourceFormatError(
+                    f"vintage {vintage} council {code} ({name}): successors {members} in "
+                    f"vintage {following} are missing from the boundaries {missing} or also "
+                    f"successors of {[claimed[m] for m in clash]} (a merge cannot be undone)"
+                )
+            claimed.update(dict.fromkeys(members, code))
+            if members == [code]:
+                feats.append(by_code[code])
+            elif len(members) == 1:
+                props = {
+                    **by_code[members[0]]["properties"],
+                    "council_code": code,
+                    "council_name": name,
+                }
+                feats.append({"arcs": by_code[members[0]]["arcs"], "properties": props})
+                recoded[code] = members[0]
+            else:
+                polygons = tj.dissolve(arcs, [by_code[m]["arcs"] for m in members])
+                feats.append(feature(code, name, polygons))
+                dissolved[code] = members
+        objects[vintage] = sorted(feats, key=lambda f: f["properties"]["council_code"])
+    return SourceGeography(arcs=arcs, objects=objects, dissolved=dissolved, recoded=recoded)
 
 
 def build_boundaries(raw_dir: str | Path, out_dir: str | Path) -> Path:
@@ -476,9 +481,9 @@ def build_boundaries(raw_dir: str | Path, out_dir: str | Path) -> Path:
             v: {
                 "councils": len(ordered[v]),
                 "source": (
-                    f"uk-topojson utla features valid in {_TOPO_YEAR[v]}"
-                    if v in _TOPO_YEAR
-                    else "see notes"
+                    f"uk-topojson utla features valid in {max(int(v), TOPO_FIRST_YEAR)}"
+                    if int(v) >= TOPO_FIRST_VINTAGE
+                    else "the next vintage's areas through the register's events (see notes)"
                 ),
             }
             for v in ordered
@@ -487,12 +492,13 @@ def build_boundaries(raw_dir: str | Path, out_dir: str | Path) -> Path:
             "Geometry base: ONS LAD December 2016 BSC dissolved to upper tier by year "
             "(ONSvisual uk-topojson); boundary changes below upper tier after 2016 are not "
             "reflected (negligible at this resolution).",
-            "Vintage 2009 = the 2013 geometry with the pre-April-2013 codes E08000020 "
-            "(Gateshead) and E06000048 (Northumberland); the small 2013 boundary change "
-            "between them is below the source resolution.",
-            "Vintage 2008 = vintage 2009 with "
-            + "; ".join(f"{c} dissolved from {'+'.join(m)}" for c, m in sorted(dissolved.items()))
-            + " (dissolved in arc space, so their shared boundary is removed exactly).",
+            "Vintages before 2013 take the areas of the next vintage through the register's "
+            "events. Recoded (same area, code before the April 2013 recode): "
+            + "; ".join(f"{c} = {m}" for c, m in sorted(source.recoded.items()))
+            + " (the small 2013 Gateshead/Northumberland boundary change is below the source "
+            "resolution). Dissolved in arc space (shared boundary removed exactly): "
+            + "; ".join(f"{c} = {'+'.join(m)}" for c, m in sorted(dissolved.items()))
+            + ".",
             "Regions: each council's representative point located in the uk-topojson rgn layer.",
             "A few source rings touch or cross themselves (quantisation in the source); "
             "boundaries() returns them made valid with shapely.make_valid.",
@@ -640,3 +646,19 @@ def boundaries(vintage: str | int) -> geopandas.GeoDataFrame:
 def load_metadata() -> dict[str, Any]:
     """The shipped ``geo/boundaries/metadata.json`` as a dict."""
     return json.loads((geo_dir() / "boundaries" / "metadata.json").read_text(encoding="utf-8"))
+
+
+class _CallableModule(types.ModuleType):
+    """Makes ``personalisation.geo.boundaries`` callable as the function :func:`boundaries`.
+
+    Importing a submodule binds the package attribute of the same name to the module,
+    which would shadow the lazily exported function in ``personalisation.geo``; a
+    callable module keeps ``from personalisation.geo import boundaries; boundaries("2013")``
+    working whichever was imported first.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return boundaries(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -41,6 +41,8 @@ from __future__ import annotations
 import functools
 import json
 import math
+import sys
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -576,3 +578,19 @@ def hexes(
         }
     )
     return gdf
+
+
+class _CallableModule(types.ModuleType):
+    """Makes ``personalisation.geo.hexes`` callable as the function :func:`hexes`.
+
+    Importing a submodule binds the package attribute of the same name to the module,
+    which would shadow the lazily exported function in ``personalisation.geo``; a
+    callable module keeps ``from personalisation.geo import hexes; hexes("2013")``
+    working whichever was imported first.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return hexes(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
