@@ -146,18 +146,10 @@ def test_any_text_gives_a_consistent_pair_or_value_error(cell):
         assert math.isnan(value)
 
 
-# Known bug, reported to the lead: float() accepts "NaN", "inf", "Infinity" (any case)
-# and overflows "1e999" to infinity, so these cells come back as a *published* NaN or infinity instead of raising
-# ValueError (or being treated as a marker).  validate_tidy catches a published NaN
-# later, but the status of the cell is wrong at the source.
-NON_FINITE_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="parse_published_number returns status 'published' for a non-finite number",
-)
+# float() accepts "NaN", "inf", "Infinity" (any case) and overflows "1e999" to infinity:
+# such cells must raise, never come back as a *published* NaN or infinity.
 
 
-@NON_FINITE_BUG
 @pytest.mark.parametrize("cell", ["NaN", "NAN", "inf", "-inf", "Infinity", "+INF", "-nan", "1e999"])
 def test_non_finite_text_is_not_published(cell):
     try:
@@ -167,7 +159,6 @@ def test_non_finite_text_is_not_published(cell):
     assert status != "published" or math.isfinite(value), (cell, value, status)
 
 
-@NON_FINITE_BUG
 @pytest.mark.parametrize("cell", [float("inf"), -float("inf"), np.float32("nan")])
 def test_non_finite_numeric_cell_is_not_published(cell):
     try:
@@ -390,11 +381,6 @@ def _one_valid_row() -> dict:
     }
 
 
-# Known bug, reported to the lead: coerce_tidy converts a fractional year with
-# astype("int64"), which truncates 2015.5 to 2015 without complaint.
-@pytest.mark.xfail(
-    strict=True, raises=pytest.fail.Exception, reason="coerce_tidy truncates a fractional year"
-)
 def test_fractional_year_raises():
     table = pd.DataFrame([_one_valid_row()]).assign(year=2015.5)
     with pytest.raises(SchemaError, match="year"):

@@ -38,6 +38,8 @@ values are NaN, never zero.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -109,19 +111,26 @@ def parse_published_number(cell: object) -> tuple[float, str]:
     >>> parse_published_number("..")
     (nan, 'not-collected')
     """
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
+    if cell is None or (np.ndim(cell) == 0 and pd.isna(cell)):
         return float("nan"), "not-collected"
     if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
-        return float(cell), "published"
-    text = str(cell).strip()
-    if text in SUPPRESSED_MARKERS:
-        return float("nan"), "suppressed"
-    if text in NOT_COLLECTED_MARKERS:
-        return float("nan"), "not-collected"
-    try:
-        return float(text.replace(",", "")), "published"
-    except ValueError:
-        raise ValueError(f"not a number or a known marker: {text!r}") from None
+        number = float(cell)
+    else:
+        text = str(cell).strip()
+        if text in SUPPRESSED_MARKERS:
+            return float("nan"), "suppressed"
+        if text in NOT_COLLECTED_MARKERS:
+            return float("nan"), "not-collected"
+        if not _NUMBER.fullmatch(text):
+            raise ValueError(f"not a number or a known marker: {text!r}")
+        number = float(text.replace(",", ""))
+    if not np.isfinite(number):
+        raise ValueError(f"not a finite number: {cell!r}")
+    return number, "published"
+
+
+#: A published number: optional sign, digits with optional comma thousands, optional decimals.
+_NUMBER = re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|[-+]?\.\d+")
 
 
 def empty_tidy() -> pd.DataFrame:
@@ -141,6 +150,13 @@ def coerce_tidy(frame: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise SchemaError(f"tidy table lacks column(s) {missing}")
     out = frame.loc[:, list(TIDY_COLUMNS)].copy()
+    year = pd.to_numeric(out["year"], errors="coerce")
+    fractional = year.notna() & (year % 1 != 0)
+    if year.isna().any() or fractional.any():
+        bad = out.loc[year.isna() | fractional, "year"].head(5).tolist()
+        raise SchemaError(
+            f"column 'year' cannot be read as int64: it must hold whole years; found {bad}"
+        )
     for column, dtype in TIDY_COLUMNS.items():
         try:
             out[column] = out[column].astype(dtype)
