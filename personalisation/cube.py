@@ -208,7 +208,7 @@ def cube_from_tidy(
     full = keyed.reindex(index)
     shape = (len(council_ids), len(year_ids), len(measure_ids))
 
-    status = full["status"].astype(object).to_numpy().reshape(shape)
+    status = full["status"].astype(object).to_numpy().reshape(shape).copy()
     collected = rows.groupby(["year", "measure"]).size()
     for j, year in enumerate(year_ids):
         for k, measure in enumerate(measure_ids):
