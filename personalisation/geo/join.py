@@ -1,0 +1,336 @@
+"""Join the cube to geometry: an xvec geometry coordinate, and long GeoDataFrames.
+
+:func:`attach_geometry` gives a cube a ``geometry`` coordinate on ``council`` (boundaries in
+EPSG:27700, or hexagons on an abstract grid) indexed with :class:`xvec.GeometryIndex`.
+:func:`to_geodataframe` flattens one or more years and measures into a long GeoDataFrame
+for plotting or GeoPackage export.
+
+Councils are never dropped silently: a council in the cube with no geometry in the vintage
+keeps an empty geometry, and a council in the geometry with no data in the cube is left
+out of the cube; both are named in a :class:`GeometryMismatchWarning` and listed in
+``attrs`` (``councils_without_geometry``, ``geometry_without_data``).
+
+Examples
+--------
+>>> from personalisation.geo import attach_geometry, boundaries
+>>> from personalisation.testing import make_cube
+>>> cube = make_cube(n_councils=3, years=[2016, 2017])
+>>> cube = cube.assign_coords(council=list(boundaries("2013").council_code[:3]))
+>>> with_geom = attach_geometry(cube)
+>>> with_geom.attrs["geometry_vintage"], with_geom.xindexes["geometry"].crs.to_epsg()
+('2013', 27700)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from personalisation.errors import MissingYearError, PersonalisationError, UnknownMeasureError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas
+    import xarray as xr
+
+KINDS = ("boundaries", "hexes")
+LABEL_COLUMNS = ("council_name", "council_type", "region_code", "region_name")
+DATA_VARIABLES = ("numerator", "denominator", "value", "status")
+
+
+class MixedVintageError(PersonalisationError, ValueError):
+    """The cube's years are on more than one geography vintage (harmonise it first)."""
+
+
+class GeometryMismatchWarning(UserWarning):
+    """Councils in the data without geometry, or in the geometry without data."""
+
+
+def _vintage_of_years(cube: xr.Dataset, years: Sequence[int]) -> str:
+    from personalisation.geo.register import resolve_vintage, vintage_for_year
+
+    found: dict[str, list[int]] = {}
+    for year in years:
+        label = None
+        if "geography_vintage" in cube.coords:
+            text = str(cube["geography_vintage"].sel(year=year).item())
+            if text and text.lower() != "unknown":
+                label = resolve_vintage(text)
+        if label is None:
+            label = vintage_for_year(int(year))
+        found.setdefault(label, []).append(int(year))
+    if len(found) != 1:
+        detail = "; ".join(f"vintage {v}: years {ys}" for v, ys in sorted(found.items()))
+        raise MixedVintageError(
+            f"the cube's years are on {len(found)} geography vintages ({detail}); harmonise "
+            "it onto one first (personalisation.geo.harmonise(cube, to=VINTAGE)) or pass "
+            "vintage= explicitly"
+        )
+    return next(iter(found))
+
+
+def _geometry_table(vintage: str | int, kind: str) -> geopandas.GeoDataFrame:
+    if kind == "boundaries":
+        from personalisation.geo.boundaries import boundaries
+
+        return boundaries(vintage)
+    if kind == "hexes":
+        from personalisation.geo.hexes import hexes
+
+        return hexes(vintage)
+    raise ValueError(f"unknown geometry kind {kind!r}; use one of {KINDS}")
+
+
+def _names(cube: xr.Dataset, codes: Sequence[str]) -> dict[str, str]:
+    if "council_name" in cube.coords:
+        names = dict(
+            zip(
+                cube["council"].values.astype(str),
+                cube["council_name"].values.astype(str),
+                strict=True,
+            )
+        )
+    else:
+        names = {}
+    return {c: names.get(c, c) for c in codes}
+
+
+def _listing(items: list[str], limit: int = 20) -> str:
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
+
+
+def _match(
+    cube: xr.Dataset, gdf: geopandas.GeoDataFrame, vintage: str, kind: str
+) -> tuple[list[Any], list[str], list[str]]:
+    """Geometry per cube council (empty when absent) and the two mismatch lists."""
+    import shapely
+
+    by_code = dict(zip(gdf["council_code"].astype(str), gdf.geometry, strict=True))
+    gdf_names = dict(
+        zip(gdf["council_code"].astype(str), gdf["council_name"].astype(str), strict=True)
+    )
+    codes = [str(c) for c in cube["council"].values]
+    cube_names = _names(cube, codes)
+    no_geometry = [f"{c} ({cube_names[c]})" for c in codes if c not in by_code]
+    no_data = [f"{c} ({gdf_names[c]})" for c in sorted(by_code) if c not in set(codes)]
+    if no_geometry:
+        warnings.warn(
+            f"{len(no_geometry)} council(s) in the data have no {kind} in vintage {vintage} "
+            f"(kept with empty geometry): {_listing(no_geometry)}",
+            GeometryMismatchWarning,
+            stacklevel=3,
+        )
+    if no_data:
+        warnings.warn(
+            f"{len(no_data)} council(s) of vintage {vintage} have {kind} but no data in the "
+            f"cube: {_listing(no_data)} (full list in attrs['geometry_without_data'])",
+            GeometryMismatchWarning,
+            stacklevel=3,
+        )
+    geoms = [by_code.get(c, shapely.Polygon()) for c in codes]
+    return geoms, no_geometry, no_data
+
+
+def attach_geometry(
+    cube: xr.Dataset, vintage: str | int | None = None, *, kind: str = "boundaries"
+) -> xr.Dataset:
+    """Give a cube a ``geometry`` coordinate on ``council``, indexed with xvec.
+
+    Parameters
+    ----------
+    cube
+        A cube with a ``council`` dimension of GSS codes (see
+        :func:`personalisation.testing.make_cube` for the contract).
+    vintage
+        Geography vintage (or any year) of the geometry.  ``None``: the vintage of the
+        cube's years (its ``geography_vintage`` coordinate, else
+        :func:`~personalisation.geo.register.vintage_for_year`), which must be one.
+    kind
+        ``"boundaries"`` (EPSG:27700) or ``"hexes"`` (abstract grid, no CRS).
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy with coordinate ``geometry`` (dim ``council``, :class:`xvec.GeometryIndex`)
+        and attrs ``geometry_vintage``, ``geometry_kind``, ``geometry_attribution``,
+        ``councils_without_geometry`` and ``geometry_without_data`` (lists of
+        ``"CODE (Name)"``).  Councils without geometry get an empty polygon.
+
+    Raises
+    ------
+    MixedVintageError
+        When ``vintage`` is ``None`` and the years span several vintages.
+    ValueError
+        For an unknown ``kind``.
+
+    Warns
+    -----
+    GeometryMismatchWarning
+        Naming councils with data but no geometry, or geometry but no data.
+
+    Examples
+    --------
+    >>> from personalisation.testing import make_cube
+    >>> cube = make_cube(n_councils=2, years=[2022])
+    >>> cube = cube.assign_coords(council=["E06000061", "E06000062"])
+    >>> hexed = attach_geometry(cube, kind="hexes")  # doctest: +SKIP
+    >>> hexed.attrs["geometry_without_data"][:1]  # doctest: +SKIP
+    ['E06000001 (Hartlepool)']
+    """
+    import xvec
+
+    if "council" not in cube.dims:
+        raise ValueError("attach_geometry: the cube has no 'council' dimension")
+    if vintage is None:
+        vintage = _vintage_of_years(cube, [int(y) for y in cube["year"].values])
+    gdf = _geometry_table(vintage, kind)
+    resolved = str(gdf.attrs["vintage"])
+    geoms, no_geometry, no_data = _match(cube, gdf, resolved, kind)
+    out = cube.drop_vars("geometry", errors="ignore")
+    out = out.assign_coords(geometry=("council", np.array(geoms, dtype=object)))
+    out = out.set_xindex("geometry", xvec.GeometryIndex, crs=gdf.crs)
+    out.attrs = {
+        **cube.attrs,
+        "geometry_vintage": resolved,
+        "geometry_kind": kind,
+        "geometry_attribution": str(gdf.attrs.get("attribution", "")),
+        "councils_without_geometry": no_geometry,
+        "geometry_without_data": no_data,
+    }
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str | int | np.integer):
+        return [value]
+    return list(value)
+
+
+def to_geodataframe(
+    cube: xr.Dataset,
+    year: int | Sequence[int],
+    measure: str | Sequence[str],
+    *,
+    wide: bool = False,
+    vintage: str | int | None = None,
+    kind: str = "boundaries",
+) -> geopandas.GeoDataFrame:
+    """A long (or wide) GeoDataFrame of some years and measures, for maps and GeoPackages.
+
+    Parameters
+    ----------
+    cube
+        A cube (with or without a geometry coordinate).
+    year, measure
+        One or several years / measure ids.
+    wide
+        ``False``: one row per council, year and measure with columns ``council``,
+        ``year``, ``measure``, ``numerator``, ``denominator``, ``value``, ``status``, the
+        labels (``council_name``, ``council_type``, ``region_code``, ``region_name``,
+        ``period``, ``measure_label``, ``units``, ``kind`` where the cube has them) and
+        ``geometry``.  ``True``: one row per council, with a ``<variable>__<measure>__<year>``
+        column per data variable, measure and year.
+    vintage
+        Geography vintage of the geometry; ``None``: the vintage of the chosen years.
+    kind
+        ``"boundaries"`` or ``"hexes"``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        With the geometry's CRS (EPSG:27700 for boundaries) and attrs ``attribution``
+        (data and geometry), ``geometry_vintage``, ``councils_without_geometry``,
+        ``geometry_without_data``.  Councils without geometry have an empty geometry.
+
+    Raises
+    ------
+    MissingYearError, UnknownMeasureError
+        For a year or measure not in the cube.
+    MixedVintageError
+        When ``vintage`` is ``None`` and the years span several vintages.
+
+    Examples
+    --------
+    >>> from personalisation.testing import make_cube
+    >>> from personalisation.geo import boundaries
+    >>> cube = make_cube(n_councils=3, years=[2016])
+    >>> cube = cube.assign_coords(council=list(boundaries("2013").council_code[:3]))
+    >>> gdf = to_geodataframe(cube, 2016, "sds_users")
+    >>> list(gdf.columns[:7])
+    ['council', 'year', 'measure', 'numerator', 'denominator', 'value', 'status']
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    years = [int(y) for y in _as_list(year)]
+    measures = [str(m) for m in _as_list(measure)]
+    known_years = {int(y) for y in cube["year"].values}
+    missing_years = [y for y in years if y not in known_years]
+    if missing_years:
+        raise MissingYearError(
+            f"year(s) {missing_years} not in the cube (it has {sorted(known_years)})"
+        )
+    known_measures = [str(m) for m in cube["measure"].values]
+    missing_measures = [m for m in measures if m not in known_measures]
+    if missing_measures:
+        raise UnknownMeasureError(
+            f"measure(s) {missing_measures} not in the cube (it has {known_measures})"
+        )
+    part = cube.sel(year=years, measure=measures)
+    if vintage is None:
+        vintage = _vintage_of_years(part, years)
+    with_geom = attach_geometry(part.drop_vars("geometry", errors="ignore"), vintage, kind=kind)
+    geometry = dict(
+        zip(
+            with_geom["council"].values.astype(str),
+            with_geom["geometry"].values,
+            strict=True,
+        )
+    )
+    variables = [v for v in DATA_VARIABLES if v in part.data_vars]
+    frame = part[variables].to_dataframe().reset_index()
+    frame["council"] = frame["council"].astype(str)
+    frame["year"] = frame["year"].astype("int64")
+    frame["measure"] = frame["measure"].astype(str)
+    frame = frame[["council", "year", "measure", *variables]]
+    label_sets = {
+        "council": [c for c in LABEL_COLUMNS if c in part.coords],
+        "year": [c for c in ("period", "geography_vintage") if c in part.coords],
+        "measure": [c for c in ("measure_label", "units", "kind") if c in part.coords],
+    }
+    if wide:
+        pieces = {}
+        for var in variables:
+            table = frame.pivot(index="council", columns=["measure", "year"], values=var)
+            for m, y in table.columns:
+                pieces[f"{var}__{m}__{y}"] = table[(m, y)]
+        frame = pd.DataFrame(pieces).reset_index()
+        keyed = {"council": label_sets["council"]}
+    else:
+        keyed = label_sets
+    for dim, names in keyed.items():
+        if names:
+            labels = part[names].to_dataframe().reset_index()[[dim, *names]]
+            labels[dim] = labels[dim].astype(str if dim != "year" else "int64")
+            frame = frame.merge(labels, on=dim, how="left")
+    frame = frame.sort_values([c for c in ("council", "year", "measure") if c in frame.columns])
+    frame = frame.reset_index(drop=True)
+    gdf = gpd.GeoDataFrame(
+        frame,
+        geometry=[geometry[c] for c in frame["council"]],
+        crs=with_geom.xindexes["geometry"].crs,
+    )
+    data_attr = str(cube.attrs.get("attribution", ""))
+    gdf.attrs = {
+        "attribution": " ".join(
+            a for a in (data_attr, with_geom.attrs["geometry_attribution"]) if a
+        ),
+        "geometry_vintage": with_geom.attrs["geometry_vintage"],
+        "geometry_kind": kind,
+        "councils_without_geometry": with_geom.attrs["councils_without_geometry"],
+        "geometry_without_data": with_geom.attrs["geometry_without_data"],
+    }
+    return gdf
