@@ -219,19 +219,17 @@ def moran(
     )
     w.transform = "r"
     y = np.array([rate[position[c]] for c in analysed])
-    state = np.random.get_state()  # noqa: NPY002 - esda.Moran draws from the global RNG
+    state = np.random.get_state()  # noqa: NPY002 - esda draws from the global RNG
     try:
         np.random.seed(seed)  # noqa: NPY002
         with warnings.catch_warnings():
+            # esda warns that its default ("directed") local alternative will change
             warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
             glob = esda.Moran(y, w, permutations=permutations)
+            local = esda.Moran_Local(y, w, permutations=permutations, seed=seed, n_jobs=1)
     finally:
         np.random.set_state(state)  # noqa: NPY002
-    with warnings.catch_warnings():
-        # esda warns that its default ("directed") alternative will change; we keep it
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        local = esda.Moran_Local(y, w, permutations=permutations, seed=seed, n_jobs=1)
     for i, code in enumerate(analysed):
         row = position[code]
         table.loc[row, "n_neighbours"] = len(w.neighbors[code])
