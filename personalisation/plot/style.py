@@ -139,7 +139,7 @@ def boundary_attribution(geometry: Any = None, vintage: str | int | None = None)
     when it has one, else ONS (OGL v3) and Ordnance Survey Crown copyright."""
     attrs = getattr(geometry, "attrs", None) or {}
     if attrs.get("attribution"):
-        return str(attrs["attribution"])
+        return f"Boundaries: {attrs['attribution']}"
     year = str(vintage)[:4] if vintage is not None and str(vintage)[:4].isdigit() else ""
     os_text = OS_ATTRIBUTION.format(year=year) if year else OS_ATTRIBUTION.replace(" {year}", "")
     return f"Boundaries: {ONS_ATTRIBUTION} {os_text}"
