@@ -41,7 +41,8 @@ class MoranResult:
         n_neighbours, local_I, p_value, quadrant, reason``.  ``quadrant`` is ``'HH'``,
         ``'LL'``, ``'HL'``, ``'LH'`` (significant at ``significance``), ``'not
         significant'``, ``'island'`` (no neighbour with data) or ``'no data'`` (no rate
-        or no boundary; ``reason`` says which).
+        or no boundary; ``reason`` says which).  ``p_value`` is esda's conditional
+        randomisation pseudo p-value (one-sided, in the direction of the local statistic).
     measure, year, weights, permutations, seed, significance
         What was asked.
     """
