@@ -19,28 +19,21 @@ CASSR code (``306 - Manchester``).  Two layouts exist:
 
 What is extracted (measure ids are those of :mod:`personalisation.measures`):
 
-=============================  ==============================================================
-measure                        published columns (disaggregations)
-=============================  ==============================================================
-``dp_clients``                 clients receiving direct payments at 31 March: ``Total``
-                               (all ages), ``18-64``, ``65 and over`` or, where 65+ is
-                               published in bands, ``65-74``, ``75-84``, ``85 and over``;
-                               only columns labelled "Direct payments"
-``dp_pb_clients``              columns labelled "Existing / new Direct payments and Personal
-                               Budgets" (2009-10, 2010-11), same disaggregations
-``home_care_clients``          clients receiving home care at 31 March: ``Total``,
-                               ``65 and over``
-``day_care_clients``           clients receiving day care at 31 March: ``Total``,
-                               ``65 and over``
-``dp_carers_count``            carers (caring for adults) receiving direct payments *during
-                               the year*, by the published age bands ``16-17``, ``18-64``,
-                               ``65-74``, ``75-84``, ``85 and over`` (no total is published)
-``dp_carers_count_31march``    carers receiving direct payments *at 31 March*: ``Total``
-                               (2009-10 to 2013-14)
-``long_term_residential_weeks``  2014-15 only: weeks of long-term residential care, total
-                               provision, by ``<age>: <primary support reason>``
-``long_term_nursing_weeks``    2014-15 only: the same for nursing care
-=============================  ==============================================================
+* ``dp_clients``: clients receiving direct payments at 31 March, only from columns
+  labelled "Direct payments": ``Total`` (all ages), ``18-64``, ``65 and over`` or, where
+  65+ is published in bands, ``65-74``, ``75-84``, ``85 and over``;
+* ``dp_pb_clients``: columns labelled "Existing / new Direct payments and Personal
+  Budgets" (2009-10, 2010-11), same disaggregations;
+* ``home_care_clients`` and ``day_care_clients``: clients receiving home care / day care
+  at 31 March, ``Total`` and ``65 and over``;
+* ``dp_carers_count``: carers (caring for adults) receiving direct payments *during the
+  year*, by the published age bands ``16-17``, ``18-64``, ``65-74``, ``75-84``,
+  ``85 and over`` (no total is published, so there is no ``Total``);
+* ``dp_carers_count_31march``: carers receiving direct payments *at 31 March*, ``Total``
+  (2009-10 to 2013-14);
+* ``long_term_residential_weeks`` and ``long_term_nursing_weeks`` (2014-15 only): weeks
+  of long-term residential / nursing care, total provision, by
+  ``<age>: <primary support reason>`` (``18-64: Physical support``).
 
 The 2014-15 annex holds no client counts at all (direct payments, home and day care moved
 to SALT); it is read for the long-term care weeks only.  Hourly home-care rates, short-term
@@ -67,7 +60,11 @@ the region columns are skipped.
 Cell markers: ``..`` and blank (not available), ``:`` (2014-15, mandatory data
 unavailable) give status ``not-collected``; ``*`` gives ``suppressed``.  ``-`` gives
 ``not-collected`` except in files whose notes define it as "greater than 0 and less than or
-equal to 5" (2009-10), where it is a withheld small number, status ``suppressed``.
+equal to 5" (2009-10), where it is a withheld small number, status ``suppressed``.  The
+2008-09 file uses ``-`` without defining it and is read with the default.  England rows are
+read as published: they are rounded to 5 like every figure, and "England totals include
+estimates for missing data items" (2012-13 and 2013-14 notes), so they are not always the
+sum of the council rows.
 
 Two files in the raw folder are *not* activity tables and are refused with
 :class:`~personalisation.errors.SourceFormatError`: the 2008-09 *unit costs* table (its
