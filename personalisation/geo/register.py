@@ -423,18 +423,9 @@ def _read_cassr_pairs(raw_dir: Path) -> pd.DataFrame:
         code, gss = rec["LA Code"], rec["ONS Area Code"]
         if _CASSR.match(code) and _UPPER_TIER.match(gss):
             rows.append((code, gss, rec["Geography"], "ascof_ons_codes"))
-    from personalisation.sources.ascof import ascof_code_pairs
-
     for path in _paths_of(raw_dir, "ascof_nhsd_open_data"):
-        published = ascof_code_pairs(path)
-        for code, gss, name in zip(
-            published["cassr_code"],
-            published["council_code"],
-            published["council_name"],
-            strict=True,
-        ):
-            if _CASSR.match(str(code)) and _UPPER_TIER.match(str(gss)):
-                rows.append((str(code), str(gss), str(name), "ascof_nhsd_open_data"))
+        stat = path.stat()
+        rows += _published_pairs(str(path), stat.st_size, stat.st_mtime_ns)
     pairs = pd.DataFrame(rows, columns=["cassr_code", "council_code", "name", "source"])
     per_gss = pairs.groupby("council_code")["cassr_code"].nunique()
     clash = per_gss[per_gss > 1]
@@ -443,6 +434,25 @@ def _read_cassr_pairs(raw_dir: Path) -> pd.DataFrame:
             f"GSS code(s) with more than one CASSR code in the lookups: {list(clash.index)}"
         )
     return pairs.drop_duplicates(["cassr_code", "council_code"]).reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _published_pairs(path: str, size: int, mtime_ns: int) -> list[tuple[str, str, str, str]]:
+    """CASSR <-> GSS pairs of one ASCOF open-data workbook (cached per file version: the
+    workbook takes seconds to parse)."""
+    from personalisation.sources.ascof import ascof_code_pairs
+
+    published = ascof_code_pairs(path)
+    return [
+        (str(code), str(gss), str(name), "ascof_nhsd_open_data")
+        for code, gss, name in zip(
+            published["cassr_code"],
+            published["council_code"],
+            published["council_name"],
+            strict=True,
+        )
+        if _CASSR.match(str(code)) and _UPPER_TIER.match(str(gss))
+    ]
 
 
 def _read_pss_2008_09(raw_dir: Path) -> dict[str, str]:
