@@ -65,7 +65,7 @@ def cube_from(
     return cube
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def build() -> Callable[..., xr.Dataset]:
     """The :func:`cube_from` factory."""
     return cube_from
