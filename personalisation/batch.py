@@ -80,6 +80,7 @@ _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
 _MAX_SLUG = 100
+_MAX_LISTED_FILES = 40  # files linked per run in index.html
 #: Output mime types holding base64 data, never rewritten by the path scrubber.
 _BINARY_MIME_PREFIXES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
@@ -631,11 +632,16 @@ def _clean_executed_notebook(
             papermill_meta["parameters"][OUTPUT_PARAMETER] = "."
     replacements = _path_replacements(run_dir, output_root, notebook)
     table = dict(replacements)
+    # a path starts after a non-path character or right after an ANSI colour code ("\x1b[0;32m")
     pattern = re.compile(
-        r"(?<![\w.-])(?:" + "|".join(re.escape(old) for old, _ in replacements) + r")(?![\w.-])"
+        r"(?:(?<=\dm)|(?<![\w.-]))(?:"
+        + "|".join(re.escape(old) for old, _ in replacements)
+        + r")(?![\w.-])"
     )
     nb = _scrub(nb, pattern, table)
-    executed.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    executed.write_text(
+        json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def _engine_options(kernel_name: str, notebook: Path) -> dict[str, Any]:
@@ -659,7 +665,7 @@ def _engine_options(kernel_name: str, notebook: Path) -> dict[str, Any]:
         options["language"] = language
     if language == "python":
         # ipykernel warns about TCP transport on stderr for every run; keep the console readable.
-        options["extra_arguments"] = ["--IPKernelApp.log_level=ERROR"]
+        options["extra_arguments"] = ["--IPKernelApp.log_level=CRITICAL"]
     return options
 
 
@@ -843,10 +849,14 @@ def _write_index_html(records: Sequence[RunRecord], output_root: Path, path: Pat
     for record in records:
         params = ", ".join(f"{k}={v}" for k, v in record.parameters.items()) or "(defaults)"
         links = [f'<a href="{esc(record.executed)}">{esc(Path(record.executed).name)}</a>']
+        files = _run_files(output_root, record)
         links += [
             f'<a href="{esc(f)}">{esc(f[len(record.output) + 1 :])}</a>'
-            for f in _run_files(output_root, record)
+            for f in files[:_MAX_LISTED_FILES]
         ]
+        if len(files) > _MAX_LISTED_FILES:
+            more = len(files) - _MAX_LISTED_FILES
+            links.append(f'<a href="{esc(record.output)}/">... and {more} more</a>')
         rows.append(
             f'<tr class="{esc(record.status)}"><td>{esc(record.notebook)}</td>'
             f"<td>{esc(params)}</td><td>{esc(record.status)}</td>"
@@ -895,6 +905,14 @@ def _progress_bar(total: int, progress: bool) -> Any:
     )
 
 
+def _advance(bar: Any, record: Mapping[str, Any]) -> None:
+    """One more run done; the bar shows how many failed so far."""
+    if record["status"] != OK:
+        bar.failed_runs = getattr(bar, "failed_runs", 0) + 1
+        bar.set_postfix(failed=bar.failed_runs, refresh=False)
+    bar.update(1)
+
+
 def _failed_record(task: Mapping[str, Any], exc: BaseException) -> dict[str, Any]:
     name = Path(task["notebook"]).name
     return {
@@ -908,17 +926,31 @@ def _failed_record(task: Mapping[str, Any], exc: BaseException) -> dict[str, Any
     }
 
 
-def _execute_local(tasks: list[dict[str, Any]], jobs: int, bar: Any) -> list[dict[str, Any]]:
+def _process_context() -> Any:
+    """Start method for worker processes: fork where safe (Linux, no other thread), else spawn.
+
+    Forked workers start at once and need no ``if __name__ == "__main__":`` guard in the
+    calling script; forking a process that runs other threads can deadlock, so then spawn.
+    """
+    import multiprocessing
+    import threading
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _execute_local(
+    tasks: list[dict[str, Any]], jobs: int, bar: Any, context: Any
+) -> list[dict[str, Any]]:
     results: list[dict[str, Any] | None] = [None] * len(tasks)
     if jobs == 1 or len(tasks) == 1:
         for i, task in enumerate(tasks):
             results[i] = execute_run(task)
-            bar.update(1)
+            _advance(bar, results[i])
         return results  # type: ignore[return-value]
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
         futures = {pool.submit(execute_run, task): i for i, task in enumerate(tasks)}
         for future in as_completed(futures):
@@ -927,7 +959,7 @@ def _execute_local(tasks: list[dict[str, Any]], jobs: int, bar: Any) -> list[dic
                 results[i] = future.result()
             except Exception as exc:  # a dead worker fails its run only
                 results[i] = _failed_record(tasks[i], exc)
-            bar.update(1)
+            _advance(bar, results[i])
     return results  # type: ignore[return-value]
 
 
@@ -946,7 +978,7 @@ def _execute_dask(tasks: list[dict[str, Any]], scheduler: Any, bar: Any) -> list
                 results[i] = future.result()
             except Exception as exc:
                 results[i] = _failed_record(tasks[i], exc)
-            bar.update(1)
+            _advance(bar, results[i])
     finally:
         if own_client:
             client.close()
@@ -983,11 +1015,12 @@ def _run_planned(
         }
         for run in runs
     ]
+    context = _process_context() if scheduler is None and int(jobs) > 1 else None
     with _progress_bar(len(tasks), progress) as bar:
         if scheduler is not None:
             raw = _execute_dask(tasks, scheduler, bar)
         else:
-            raw = _execute_local(tasks, int(jobs), bar)
+            raw = _execute_local(tasks, int(jobs), bar, context)
     records = [RunRecord(**item) for item in raw]
     index_csv, index_html = output_root / INDEX_CSV, output_root / INDEX_HTML
     _write_index_csv(records, index_csv)
@@ -1020,7 +1053,9 @@ def run_batch(
         The batch folder: ``<notebook stem>/<parameter slug>/`` per run, plus
         ``index.csv`` and ``index.html``.
     jobs
-        Worker processes on this machine (1 runs in this process).
+        Worker processes on this machine (1 runs in this process).  Workers are forked on
+        Linux when this process runs no other thread, else spawned: a script that spawns
+        must call ``run_batch`` under ``if __name__ == "__main__":``.
     scheduler
         Address of a ``dask.distributed`` scheduler (or a ``distributed.Client``): runs are
         submitted there instead, and ``jobs`` is ignored.  Workers must have this package

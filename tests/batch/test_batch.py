@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -17,8 +18,10 @@ WRITER_BODY = """\
 import json, os, pathlib
 print(os.getcwd())
 print(json.__file__)
-if a == 2:
-    raise ValueError(f"a must not be 2 (b={b})")
+if a == 2:  # fail inside a module in the run folder: its absolute path is in the traceback
+    pathlib.Path("helper.py").write_text("def boom(b):\\n    raise ValueError(f'a must not be 2 (b={b})')\\n")
+    import helper
+    helper.boom(b)
 pathlib.Path(output_dir, "result.txt").write_text(f"{a},{b}")
 pathlib.Path("relative.txt").write_text("written in the working directory")
 """
@@ -352,6 +355,8 @@ def test_executed_notebooks_hold_no_absolute_paths(batch_run):
         printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
         assert printed.splitlines()[0] == "."  # os.getcwd() of the run
         assert printed.splitlines()[1].startswith("<python>/")  # a module file under sys.prefix
+        if not record.ok:  # the traceback's path into the run folder became relative
+            assert "./helper.py" in text
     html_page = result.index_html.read_text() + result.index_csv.read_text()
     assert str(root) not in html_page
 
@@ -418,3 +423,13 @@ def test_dask_scheduler_runs_the_grid(tmp_path):
     assert result.failures[0].error.startswith("ValueError: a must not be 2 (b=d)")
     assert (tmp_path / "out" / "writer" / "a-5__b-d" / "result.txt").read_text() == "5,d"
     assert len(read_index(result.index_csv)) == 2
+
+
+def test_worker_processes_fork_only_when_no_other_thread_runs(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert batch._process_context().get_start_method() == "spawn"
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    expected = "fork" if sys.platform.startswith("linux") else "spawn"
+    assert batch._process_context().get_start_method() == expected
