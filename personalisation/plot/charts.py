@@ -69,12 +69,37 @@ def _wrapped(text: str, width: int = 45) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def _finish(fig: Figure, ax: Axes, cube: xr.Dataset, title: str) -> None:
+def _side_note(ax: Axes, text: str, gid: str) -> None:
+    """A small note right of the axes, under the legend."""
+    ax.text(
+        1.02,
+        0.0,
+        _wrapped(text, 34),
+        transform=ax.transAxes,
+        ha="left",
+        va="bottom",
+        fontsize=6,
+        color="#444444",
+        gid=gid,
+    )
+
+
+def _finish(
+    fig: Figure,
+    ax: Axes,
+    cube: xr.Dataset,
+    title: str,
+    measure: str,
+    years: Sequence[int],
+    reserve: float = 0.75,
+) -> None:
     import textwrap
 
     ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
-    style.add_source_note(fig, style.source_note(cube))
+    style.add_source_note(
+        fig, style.source_note(cube, measure=measure, years=years), reserve=reserve
+    )
 
 
 # --------------------------------------------------------------------------- trajectories
@@ -252,7 +277,7 @@ def trajectories(
     ax.set_xlabel("Financial year")
     ax.set_ylabel(_wrapped(style.value_label(cube, measure)))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    _finish(fig, ax, cube, style.figure_title(cube, measure, years))
+    _finish(fig, ax, cube, style.figure_title(cube, measure, years), measure, years, reserve=1.1)
     return fig
 
 
@@ -434,19 +459,18 @@ def funnel(
 
     excluded = len(table) - len(used)
     if excluded:
-        fig.text(
-            0.1,
-            0.055,
+        _side_note(
+            ax,
             f"Not shown: {excluded} council(s) without counts ({attrs['excluded']}).",
-            fontsize=6,
-            color="#444444",
-            gid="excluded_note",
+            "excluded_note",
         )
     ax.set_xlabel("Denominator (people)")
     ax.set_ylabel(_wrapped(style.value_label(cube, measure)))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     ax.set_xlim(0, grid[-1])
-    _finish(fig, ax, cube, f"{style.figure_title(cube, measure, year)}: funnel plot")
+    _finish(
+        fig, ax, cube, f"{style.figure_title(cube, measure, year)}: funnel plot", measure, [year]
+    )
     return fig
 
 
@@ -565,14 +589,7 @@ def regions(
         band.set_gid("England")
     if not np.isfinite(pooled).all():
         reasons = sorted({r for r in groups.loc[~np.isfinite(pooled), "reason"] if r})
-        fig.text(
-            0.28,
-            0.05,
-            "Pooled rate not shown: " + "; ".join(reasons),
-            fontsize=6,
-            color="#444444",
-            gid="pooled_note",
-        )
+        _side_note(ax, "Pooled rate not shown: " + "; ".join(reasons), "pooled_note")
     for i, code in enumerate(chosen):
         colour = style.HIGHLIGHT_COLOURS[i % len(style.HIGHLIGHT_COLOURS)]
         j = int(np.flatnonzero(codes == code)[0])
@@ -594,5 +611,5 @@ def regions(
     ax.set_xlabel(_wrapped(style.value_label(cube, measure)))
     ax.set_ylabel("Region" if by == "region" else "Council type")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    _finish(fig, ax, cube, style.figure_title(cube, measure, year))
+    _finish(fig, ax, cube, style.figure_title(cube, measure, year), measure, [year])
     return fig

@@ -325,7 +325,12 @@ def _single_map(
         frameon=False,
     )
     ax.set_title("\n".join(textwrap.wrap(style.figure_title(cube, measure, year), 70)), fontsize=11)
-    style.add_source_note(fig, style.source_note(cube, maps=True, geometry=shapes, vintage=vintage))
+    style.add_source_note(
+        fig,
+        style.source_note(
+            cube, measure=measure, years=[year], maps=True, geometry=shapes, vintage=vintage
+        ),
+    )
     return fig
 
 
@@ -574,7 +579,12 @@ def small_multiples(
         "\n".join(textwrap.wrap(style.figure_title(cube, measure, years), 90)), fontsize=11
     )
     note = style.source_note(
-        cube, maps=True, geometry=last_shapes, vintage=max(vintages) if vintages else None
+        cube,
+        measure=measure,
+        years=years,
+        maps=True,
+        geometry=last_shapes,
+        vintage=max(vintages) if vintages else None,
     )
     style.add_source_note(fig, note)
     return fig

@@ -145,18 +145,84 @@ def boundary_attribution(geometry: Any = None, vintage: str | int | None = None)
     return f"Boundaries: {ONS_ATTRIBUTION} {os_text}"
 
 
+#: Words that tie a source entry to a measure's framework (matched case-insensitively).
+FRAMEWORK_KEYWORDS = {
+    "ASCOF": ("ascof", "adult social care outcomes framework"),
+    "PSS-EX1": ("pss-ex1", "pss_ex1"),
+    "ONS MYE": ("mye", "population estimates"),
+}
+
+
+def _years_covered(entry: str) -> set[int]:
+    """Data years an entry's title names: '2014-15 to 2018-19' -> 2015..2019, 'mid-2016' -> 2016."""
+    import re
+
+    years = [int(a) + 1 for a in re.findall(r"\b(\d{4})-\d{2}\b", entry)]
+    years += [int(a) for a in re.findall(r"\bmid-(\d{4})\b", entry)]
+    if not years:
+        return set()
+    if " to " in entry and len(years) >= 2:
+        return set(range(min(years), max(years) + 1))
+    return set(years)
+
+
+def relevant_sources(
+    cube: xr.Dataset, measure: str | None = None, years: Sequence[int] | None = None
+) -> list[str]:
+    """The entries of ``cube.attrs['sources']`` behind one measure in some years.
+
+    Entries are kept when they belong to the measure's framework (ASCOF, PSS-EX1, ONS
+    mid-year estimates, from the measure registry) and, when their title names years,
+    when those overlap ``years``.  When nothing matches, every entry is kept (never an
+    empty source line).
+
+    Examples
+    --------
+    >>> from personalisation.testing import make_cube
+    >>> cube = make_cube(years=[2021])
+    >>> cube.attrs["sources"] = ("NHS Digital: ASCOF, England 2020-21 [a]; "
+    ...     "NHS Digital: ASCOF, England 2014-15 to 2018-19 [b]; ONS: Population estimates mid-2020 [c]")
+    >>> relevant_sources(cube, "sds_users", [2021])
+    ['NHS Digital: ASCOF, England 2020-21 [a]']
+    """
+    from personalisation import measures as measure_registry
+
+    entries = [e.strip() for e in str(cube.attrs.get("sources", "")).split("; ") if e.strip()]
+    if measure is None or not entries:
+        return entries
+    try:
+        frameworks = set(measure_registry.get(measure).framework.values())
+    except KeyError:
+        return entries
+    keywords = [
+        word
+        for family, words in FRAMEWORK_KEYWORDS.items()
+        if any(family in f for f in frameworks)
+        for word in words
+    ]
+    kept = [e for e in entries if any(word in e.lower() for word in keywords)]
+    if years is not None:
+        wanted = {int(y) for y in years}
+        kept = [e for e in kept if not _years_covered(e) or _years_covered(e) & wanted]
+    return kept or entries
+
+
 def source_note(
     cube: xr.Dataset,
     *,
+    measure: str | None = None,
+    years: Sequence[int] | None = None,
     maps: bool = False,
     geometry: Any = None,
     vintage: str | int | None = None,
 ) -> str:
     """The source line printed under a figure.
 
-    Built from ``cube.attrs``: ``sources``, ``attribution``, ``licence`` and
-    ``data_version``; maps add :func:`boundary_attribution` (ONS, OGL v3, and
-    "Contains OS data © Crown copyright and database right").
+    Built from ``cube.attrs``: the ``sources`` entries behind ``measure`` in ``years``
+    (:func:`relevant_sources`; all entries when no measure is given), ``attribution``,
+    ``licence`` (unless the attribution already names it) and ``data_version``; maps add
+    :func:`boundary_attribution` (ONS, OGL v3, and "Contains OS data © Crown copyright
+    and database right").
 
     Examples
     --------
@@ -167,12 +233,14 @@ def source_note(
     """
     attrs = cube.attrs
     parts = []
-    if attrs.get("sources"):
-        parts.append(f"Source: {attrs['sources']}.")
+    sources = relevant_sources(cube, measure, years)
+    if sources:
+        parts.append(f"Source: {'; '.join(sources)}.")
     if attrs.get("attribution"):
         parts.append(str(attrs["attribution"]))
     licence = str(attrs.get("licence", ""))
-    if licence and licence.lower() != "none" and licence not in " ".join(parts):
+    licence_name = licence.split(" (")[0]
+    if licence and licence.lower() != "none" and licence_name not in " ".join(parts):
         parts.append(f"Licence: {licence}.")
     if attrs.get("data_version"):
         parts.append(f"Data version {attrs['data_version']}.")
@@ -182,13 +250,28 @@ def source_note(
     return " ".join(p if p.endswith((".", "!", "?")) else f"{p}." for p in sentences)
 
 
-def add_source_note(fig: Figure, text: str) -> Text:
-    """Write ``text`` wrapped at the bottom left of ``fig`` (gid ``'source_note'``)."""
-    wrapped = "\n".join(textwrap.wrap(text, SOURCE_NOTE_WIDTH))
+def add_source_note(fig: Figure, text: str, *, reserve: float = 0.1) -> Text:
+    """Write ``text`` wrapped at the bottom left of ``fig`` (gid ``'source_note'``).
+
+    The figure's bottom margin grows to fit the note plus ``reserve`` inches above it
+    (room for tick labels and the x-axis label of charts), so the note never overlaps
+    the plot.
+    """
+    width = max(60, int(fig.get_figwidth() * 72 / (0.52 * SOURCE_NOTE_SIZE) * 0.95))
+    lines = textwrap.wrap(text, width)
     note = fig.text(
-        0.01, 0.005, wrapped, ha="left", va="bottom", fontsize=SOURCE_NOTE_SIZE, color="#444444"
+        0.01,
+        0.005,
+        "\n".join(lines),
+        ha="left",
+        va="bottom",
+        fontsize=SOURCE_NOTE_SIZE,
+        color="#444444",
     )
     note.set_gid("source_note")
+    needed = (len(lines) * SOURCE_NOTE_SIZE * 1.25 / 72 + 0.05 + reserve) / fig.get_figheight()
+    if fig.subplotpars.bottom < needed:
+        fig.subplots_adjust(bottom=min(needed, 0.6))
     return note
 
 
