@@ -302,6 +302,7 @@ def assemble_sources(raw_dir: str | Path) -> SourceGeography:
     Returns
     -------
     SourceGeography
+        Cached per raw directory (treat it as read-only).
 
     Examples
     --------
@@ -309,7 +310,12 @@ def assemble_sources(raw_dir: str | Path) -> SourceGeography:
     >>> len(src.objects["2019"])  # doctest: +SKIP
     151
     """
-    raw_dir = Path(raw_dir)
+    return _assemble(str(Path(raw_dir).resolve()))
+
+
+@functools.cache
+def _assemble(raw: str) -> SourceGeography:
+    raw_dir = Path(raw)
     register = _register()
     topo_path = raw_dir / _ONS_TOPO
     if not topo_path.is_file():
