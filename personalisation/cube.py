@@ -111,6 +111,20 @@ def _council_coords(codes: Sequence[str], names: pd.Series) -> dict[str, tuple[s
     return coords
 
 
+#: Status of a cell whose council did not exist in that year's geography (no figure expected).
+NOT_IN_GEOGRAPHY = "not-in-geography"
+
+
+def _valid_codes(vintage: str, codes: Sequence[str]) -> list[str]:
+    """Codes of councils in force in ``vintage`` (all ``codes`` when the register is unavailable)."""
+    try:
+        from personalisation.geo import register
+
+        return register.councils(vintage)["council_code"].tolist()
+    except (ImportError, FileNotFoundError, AttributeError, ValueError, KeyError):
+        return list(codes)
+
+
 def _vintages(years: Sequence[int]) -> list[str]:
     try:
         from personalisation.geo.register import vintage_for_year
@@ -148,8 +162,10 @@ def cube_from_tidy(
     -------
     xarray.Dataset
         Dims ``council``, ``year``, ``measure``; variables ``numerator``, ``denominator``,
-        ``value``, ``status``.  Cells with no row are NaN with status ``missing``, or
-        ``not-collected`` when the measure has no figure at all in that year.
+        ``value``, ``status``.  Cells with no row are NaN with status ``missing``;
+        ``not-collected`` when the measure has no figure at all in that year;
+        ``not-in-geography`` when the council did not exist in that year's geography
+        (for example Bournemouth before 2019 or BCP Council after).
 
     Raises
     ------
@@ -210,11 +226,15 @@ def cube_from_tidy(
 
     status = full["status"].astype(object).to_numpy().reshape(shape).copy()
     collected = rows.groupby(["year", "measure"]).size()
+    vintages = _vintages(year_ids)
     for j, year in enumerate(year_ids):
+        absent_council = ~np.isin(council_ids, _valid_codes(vintages[j], council_ids))
         for k, measure in enumerate(measure_ids):
             cell = status[:, j, k]
             fill = "missing" if (year, measure) in collected.index else "not-collected"
-            cell[pd.isna(cell)] = fill
+            hole = pd.isna(cell)
+            cell[hole] = fill
+            cell[hole & absent_council] = NOT_IN_GEOGRAPHY
     dims = ("council", "year", "measure")
     names = rows.drop_duplicates("council_code").set_index("council_code")["council_name"]
     registry_entries = [measure_registry.get(m) for m in measure_ids]
@@ -257,7 +277,9 @@ def cube_from_tidy(
         "long_name": "published value: percentage for rate measures, count for count measures",
         "units": "see the units coordinate",
     }
-    cube["status"].attrs = {"long_name": "published / suppressed / not-collected / missing"}
+    cube["status"].attrs = {
+        "long_name": "published / suppressed / not-collected / missing / not-in-geography"
+    }
     cube["definition"].attrs = {
         "long_name": "indicator definition (ASCOF 1C, ASCOF 3D, PSS-EX1 (RAP), ONS MYE)"
     }

@@ -118,6 +118,13 @@ def test_load_cube_shape_and_labels(cube):
     assert (cube.region_code.sel(council=gss).str.startswith("E12")).all()
 
 
+def test_councils_outside_a_years_geography_are_flagged(cube):
+    # Bournemouth (E06000028) was replaced by BCP (E06000058) in April 2019
+    assert cube.status.sel(council="E06000028", year=2021, measure="sds_users").item() == "not-in-geography"
+    assert cube.status.sel(council="E06000058", year=2018, measure="sds_users").item() == "not-in-geography"
+    assert cube.status.sel(council="E06000058", year=2021, measure="sds_users").item() == "published"
+
+
 def test_no_value_invented(cube):
     unpublished = cube.status != "published"
     assert bool(cube.value.where(unpublished).isnull().all())
