@@ -143,7 +143,7 @@ def prepare(
     xarray.Dataset
         Variables ``value``, ``numerator``, ``denominator`` (float) and ``status`` (str),
         dims ``(council, year)``, the council label coordinates, and attrs ``measure``,
-        ``kind`` and ``label``.
+        ``kind`` and ``label`` (plus ``counts_given`` when a DataArray was given).
 
     Raises
     ------
@@ -232,6 +232,8 @@ def prepare(
     except UnknownMeasureError:
         label = measure
     ds.attrs = {"measure": measure, "kind": kind, "label": label}
+    if isinstance(data, xr.DataArray):
+        ds.attrs["counts_given"] = "no (a DataArray of values was given)"
     check_counts(ds)
     return ds
 

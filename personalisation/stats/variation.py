@@ -221,14 +221,12 @@ def variation(
     for key in _VARIABLES:
         column = [row[key] for row in rows]
         if isinstance(column[0], str):
-            data[key] = ("year", np.array(column, dtype=object))
+            dtype: type = object
+        elif key in ("n_councils", "n_excluded"):
+            dtype = int
         else:
-            data[key] = (
-                "year",
-                np.array(
-                    column, dtype=float if key != "n_councils" and key != "n_excluded" else int
-                ),
-            )
+            dtype = float
+        data[key] = ("year", np.array(column, dtype=dtype))
     result = xr.Dataset(data, coords={"year": v.years_of(ds)})
     result.attrs = {
         "measure": ds.attrs["measure"],

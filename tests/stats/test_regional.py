@@ -89,3 +89,13 @@ def test_pool_skips_unusable_entries():
     num, den, rate, low, high = stats.pool(np.array([1.0, np.nan, 5.0]), np.array([10.0, 5.0, 0.0]))
     assert (num, den, rate) == (1.0, 10.0, 0.1)
     assert np.isnan(stats.pool(np.array([np.nan]), np.array([np.nan]))[2])
+
+
+def test_dataarray_of_values_gives_spread_and_says_why_no_pool(build):
+    cube = build(NUM, DEN, n_regions=3)
+    table = stats.regional(cube["value"].sel(measure="sds_users"), year=2015)
+    assert table["pooled_rate"].isna().all()
+    assert (
+        table["reason"] == "pooled rate needs counts: pass the cube, not a DataArray of values"
+    ).all()
+    assert table.iloc[0]["unweighted_mean"] == pytest.approx(0.2)
