@@ -24,6 +24,7 @@ import personalisation as pz
 from personalisation import outputs
 
 cube = pz.load_cube()
+england = pz.load_cube(geography_level="england")  # the publishers' own England figures
 output_dir = Path(output_dir)
 written = []"""
 
@@ -168,7 +169,7 @@ record"""
         ),
         md("## Trajectories"),
         code("""
-fig = pz.plot.trajectories(harmonised, measure)
+fig = pz.plot.trajectories(harmonised, measure, england=england)
 written += outputs.save_figure(fig, output_dir, f"trajectories_{measure}_{from_year}_{to_year}", record)
 fig"""),
         md("## Spread year by year"),
@@ -218,7 +219,8 @@ print(f"{name} ({code}), {cube.council_type.sel(council=code).item()}, {region}"
         md("## Trajectories against England"),
         code("""
 for measure in ("sds_users", "dp_users"):
-    fig = pz.plot.trajectories(cube, measure, highlight=[code])
+    with_data = [int(y) for y in cube.year.values if cube.value.sel(year=y, measure=measure).notnull().any()]
+    fig = pz.plot.trajectories(cube, measure, highlight=[code], years=with_data, england=england)
     written += outputs.save_figure(fig, output_dir, f"trajectory_{measure}", record)
 fig"""),
         md("## The council's figures"),
