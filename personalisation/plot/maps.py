@@ -229,6 +229,8 @@ def _london_inset(
     colours: np.ndarray,
     london: np.ndarray,
 ) -> Axes:
+    from matplotlib.patches import Rectangle
+
     inset = ax.inset_axes(LONDON_INSET_BOUNDS)
     inset.set_label("london_inset")
     _draw_panel(
@@ -241,13 +243,20 @@ def _london_inset(
         linewidth=style.BOUNDARY_WIDTH,
         rows=np.flatnonzero(london),
     )
-    inset.set_axis_on()
-    inset.set_xticks([])
-    inset.set_yticks([])
-    for spine in inset.spines.values():
-        spine.set_edgecolor(style.NO_DATA_EDGE)
-        spine.set_linewidth(0.6)
-    inset.set_title("London", fontsize=8, pad=2)
+    # a plain frame rather than spines: an axis-off inset skips all tick machinery
+    frame = Rectangle(
+        (0, 0),
+        1,
+        1,
+        transform=inset.transAxes,
+        fill=False,
+        edgecolor=style.NO_DATA_EDGE,
+        linewidth=0.6,
+        clip_on=False,
+    )
+    frame.set_gid("london_frame")
+    inset.add_artist(frame)
+    inset.set_title("London", fontsize=8, pad=2, y=1.0)
     return inset
 
 
@@ -324,7 +333,9 @@ def _single_map(
         title_fontsize=8,
         frameon=False,
     )
-    ax.set_title("\n".join(textwrap.wrap(style.figure_title(cube, measure, year), 70)), fontsize=11)
+    ax.set_title(
+        "\n".join(textwrap.wrap(style.figure_title(cube, measure, year), 70)), fontsize=11, y=1.0
+    )
     style.add_source_note(
         fig,
         style.source_note(
@@ -555,7 +566,7 @@ def small_multiples(
         london = _is_london(cube, shapes)
         if london_inset and layout == "boundaries" and london.any():
             _london_inset(ax, shapes, values, classes, colours, london)
-        ax.set_title(style.period(cube, year), fontsize=9)
+        ax.set_title(style.period(cube, year), fontsize=9, y=1.0)
         missing_names += [
             f"{name} ({style.period(cube, year)})"
             for name in _council_names(cube, shapes)[~np.isfinite(values)]
