@@ -171,6 +171,14 @@ def attach_geometry(
     GeometryMismatchWarning
         Naming councils with data but no geometry, or geometry but no data.
 
+    Notes
+    -----
+    ``geometry`` is a non-dimension coordinate on ``council``, so ``council`` stays the
+    code index (``.sel(council="E06000001")`` works) and the xvec index tracks the CRS
+    (``.xvec.to_crs(geometry=4326)``, ``da.xvec.to_geodataframe()``).  xvec's
+    ``.xvec.query`` needs a geometry *dimension*: ``out.drop_indexes("geometry")
+    .swap_dims(council="geometry").xvec.set_geom_indexes("geometry", crs=27700)``.
+
     Examples
     --------
     >>> from personalisation.testing import make_cube
