@@ -384,6 +384,23 @@ PRESETS: dict[str, Preset] = {
             ),
         ),
         Preset(
+            name="smoke",
+            description="one small run of every notebook (for tests and a quick check)",
+            plan=(
+                ("takeup_map.ipynb", {"measure": "sds_users", "year": _LAST, "kind": "hex"}),
+                (
+                    "regional_comparison.ipynb",
+                    {"measure": "sds_users", "year": _LAST, "region": "London"},
+                ),
+                (
+                    "variation_over_time.ipynb",
+                    {"measure": "sds_users", "from_year": _FIRST, "to_year": _LAST},
+                ),
+                ("targets.ipynb", {"threshold": 70, "target_year": _LAST}),
+                ("council_profile.ipynb", {"council": "E08000003"}),
+            ),
+        ),
+        Preset(
             name="all-years",
             description="take-up maps for every ASCOF measure x every year x polygons and hexes",
             plan=(
@@ -679,10 +696,11 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
 
     Examples
     --------
+    >>> import tempfile
     >>> record = execute_run({"notebook": "/no/such.ipynb", "output_root": tempfile.mkdtemp(),
-    ...                       "output": "such/default", "parameters": {}})  # doctest: +SKIP
-    >>> record["status"]  # doctest: +SKIP
-    'failed'
+    ...                       "output": "such/default", "parameters": {}})
+    >>> record["status"], record["error"].split(":")[0]
+    ('failed', 'FileNotFoundError')
     """
     notebook = Path(task["notebook"])
     output_root = Path(task["output_root"])
@@ -964,7 +982,13 @@ def _execute_local(
 
 
 def _execute_dask(tasks: list[dict[str, Any]], scheduler: Any, bar: Any) -> list[dict[str, Any]]:
-    from distributed import Client, as_completed
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise ImportError(
+            "running on a dask scheduler needs dask.distributed: "
+            "pip install 'personalisation[dask]'"
+        ) from None
 
     own_client = not isinstance(scheduler, Client)
     client = Client(scheduler) if own_client else scheduler
@@ -1230,14 +1254,18 @@ def run_from_args(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("personalisation run-notebooks: error: --jobs must be at least 1", file=sys.stderr)
         return 2
-    result = _run_planned(
-        runs,
-        output_dir,
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        kernel_name=args.kernel,
-        progress=not args.no_progress,
-        timeout=args.timeout,
-    )
+    try:
+        result = _run_planned(
+            runs,
+            output_dir,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            kernel_name=args.kernel,
+            progress=not args.no_progress,
+            timeout=args.timeout,
+        )
+    except (ImportError, OSError, TimeoutError) as exc:  # no dask, scheduler unreachable, ...
+        print(f"personalisation run-notebooks: error: {exc}", file=sys.stderr)
+        return 2
     print(result.summary())
     return 0 if result.ok else 1

@@ -171,6 +171,8 @@ def test_main_preset_plans_a_representative_batch(tmp_path, monkeypatch):
     assert len(by_notebook["council_profile.ipynb"]) == 2
     assert by_notebook["targets.ipynb"][0]["target_year"] == years[-1]
     assert len(runs) == 14
+    smoke = batch.plan_runs(dict(batch.PRESETS["smoke"].plan))
+    assert [run.notebook.name for run in smoke] == preset.notebooks()  # one run per notebook
 
 
 def test_preset_parameters_match_the_shipped_notebooks():
