@@ -41,8 +41,10 @@ from personalisation.errors import DataNotFoundError
 
 __all__ = [
     "INDEX_COLUMNS",
+    "OUTPUT_PARAMETER",
     "PRESETS",
     "BatchResult",
+    "LazyValues",
     "PlannedRun",
     "Preset",
     "RunRecord",
@@ -50,6 +52,7 @@ __all__ = [
     "execute_run",
     "expand_grid",
     "parameter_slug",
+    "parse_value",
     "parse_param_options",
     "plan_runs",
     "resolve_notebook",
