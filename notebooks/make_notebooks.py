@@ -54,7 +54,7 @@ under "no data". Below the map: the council table behind it and a summary of the
         code(
             """
 measure = "sds_users"   # canonical measure id, see personalisation.measures.registry()
-year = 2021             # year in which the financial year ends (2021 = 2020-21)
+year = 2021             # year in which the financial year ends: 2021 means 2020-21
 kind = "polygons"       # "polygons" (boundaries) or "hex" (hex layout)
 output_dir = "outputs/takeup_map"
 """,

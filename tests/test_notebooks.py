@@ -1,0 +1,110 @@
+"""Every notebook runs with papermill on small parameters and writes what it promises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from personalisation import _paths
+
+papermill = pytest.importorskip("papermill")
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOKS = sorted(p.name for p in _paths.notebooks_dir().glob("*.ipynb"))
+
+CASES = {
+    "takeup_map.ipynb": {"measure": "dp_users", "year": 2020, "kind": "hex"},
+    "regional_comparison.ipynb": {"measure": "sds_users", "year": 2019, "region": "North East"},
+    "variation_over_time.ipynb": {"measure": "sds_users", "from_year": 2019, "to_year": 2021},
+    "council_profile.ipynb": {"council": "Somerset"},
+    "targets.ipynb": {"threshold": 70, "lower": 50, "target_year": 2016},
+}
+
+
+def _run(name: str, parameters: dict, tmp_path: Path) -> tuple[Path, nbformat.NotebookNode]:
+    output_dir = tmp_path / "out"
+    executed = tmp_path / name
+    papermill.execute_notebook(
+        str(_paths.notebooks_dir() / name),
+        str(executed),
+        parameters={**parameters, "output_dir": str(output_dir)},
+        cwd=str(tmp_path),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    return output_dir, nbformat.read(executed, as_version=4)
+
+
+def test_every_notebook_has_a_case_and_a_parameters_cell():
+    assert set(NOTEBOOKS) == set(CASES)
+    for name in NOTEBOOKS:
+        notebook = nbformat.read(_paths.notebooks_dir() / name, as_version=4)
+        tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, name
+        assert "output_dir" in tagged[0].source
+        assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), (
+            f"{name} is committed with outputs"
+        )
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_notebook_runs_and_writes_outputs(name, tmp_path):
+    parameters = CASES[name]
+    output_dir, notebook = _run(name, parameters, tmp_path)
+    record = json.loads((output_dir / "record.json").read_text())
+    assert record["parameters"] == parameters
+    assert record["package_version"] and record["data_version"]
+    written = sorted(p.name for p in output_dir.iterdir())
+    assert set(record["outputs"]) <= set(written)
+    pngs = [n for n in written if n.endswith(".png")]
+    pdfs = [n for n in written if n.endswith(".pdf")]
+    csvs = [n for n in written if n.endswith(".csv")]
+    assert pngs and len(pngs) == len(pdfs), written
+    assert csvs, written
+    for csv in csvs:
+        first = (output_dir / csv).read_text().splitlines()[0]
+        assert json.loads(first.lstrip("# "))["parameters"] == parameters
+        table = pd.read_csv(output_dir / csv, skiprows=1)
+        assert len(table) > 0, csv
+    for png in pngs:
+        assert (output_dir / png).stat().st_size > 10_000, png
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+
+
+def test_takeup_table_holds_the_published_figures(tmp_path):
+    output_dir, _ = _run("takeup_map.ipynb", {"measure": "sds_users", "year": 2021, "kind": "polygons"}, tmp_path)
+    table = pd.read_csv(output_dir / "councils_sds_users_2021.csv", skiprows=1)
+    manchester = table[table["council"] == "E08000003"].iloc[0]
+    assert manchester["numerator"] == 3687 and manchester["denominator"] == 4091
+
+
+def test_targets_counts_match_the_council_table(tmp_path):
+    output_dir, _ = _run("targets.ipynb", CASES["targets.ipynb"], tmp_path)
+    summary = pd.read_csv(output_dir / "targets_by_region_2016.csv", skiprows=1)
+    councils = pd.read_csv(output_dir / "targets_councils_2016.csv", skiprows=1)
+    england = summary[summary["group_type"] == "england"].iloc[0]
+    assert england["n_met"] == councils["met"].astype("boolean").sum()
+
+
+@pytest.mark.parametrize(
+    ("name", "parameters", "message"),
+    [
+        ("takeup_map.ipynb", {"measure": "no_such_measure"}, "unknown measure"),
+        ("takeup_map.ipynb", {"year": 2011}, "2011"),
+        ("takeup_map.ipynb", {"kind": "dots"}, "kind must be one of"),
+        ("council_profile.ipynb", {"council": "Atlantis"}, "unknown council"),
+        ("regional_comparison.ipynb", {"region": "Wessex"}, "unknown region"),
+    ],
+)
+def test_bad_parameter_fails_early_with_a_clear_message(name, parameters, message, tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        _run(name, parameters, tmp_path)
+    assert message in str(caught.value)
+    # it fails in the cell right after the parameters, before any figure is drawn
+    assert caught.value.exec_count <= 3
