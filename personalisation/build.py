@@ -176,6 +176,33 @@ def read_sources(
     return frames
 
 
+def codes_in_force(tidy: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Give each figure the GSS code in force on 31 March of its year.
+
+    Files that identify councils by their 3-digit CASSR code (PSS-EX1) are mapped through
+    today's lookups, so Gateshead and Northumberland come out with their post-2013 codes even
+    for 2009-10..2012-13.  Using the typed recode events of the council register, such rows
+    are given back the code in force at the time (E08000020, E06000048), so that every value
+    belongs to its own year's geography.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"date": ["2013-04-01"], "type": ["recode"],
+    ...                        "predecessor_code": ["E08000020"], "successor_code": ["E08000037"]})
+    >>> tidy = pd.DataFrame({"council_code": ["E08000037", "E08000037"], "year": [2013, 2014]})
+    >>> codes_in_force(tidy, events)["council_code"].tolist()
+    ['E08000020', 'E08000037']
+    """
+    out = tidy.copy()
+    recodes = events[events["type"] == "recode"]
+    for recode in recodes.itertuples(index=False):
+        effective = pd.Timestamp(recode.date)
+        as_at = pd.to_datetime(out["year"].astype(str) + "-03-31")
+        before = (out["council_code"] == recode.successor_code) & (as_at < effective)
+        out.loc[before, "council_code"] = recode.predecessor_code
+    return out
+
+
 def combine_sources(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Stack the readers' tables, keep one figure per key by source precedence, cross-check overlaps.
 
@@ -282,7 +309,11 @@ def build_data(
 
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from personalisation.geo.register import build_events
+
     frames = read_sources(raw_dir, progress=progress)
+    events = build_events(raw_dir)
+    frames = {name: codes_in_force(frame, events) for name, frame in frames.items()}
     tidy, checks = combine_sources(frames)
     indicators = out_dir / INDICATORS_FILE
     write_tidy(tidy, indicators)
