@@ -227,11 +227,24 @@ def _source_vintages(cube: xr.Dataset) -> list[str]:
 
 
 def _unit_code(group: frozenset[str], target: str, reg: pd.DataFrame) -> str:
-    """A register code whose area is exactly the union of ``group`` (else codes joined by +)."""
+    """A register code whose area is exactly the union of ``group`` (else codes joined by +).
+
+    A council ``c`` of an earlier vintage qualifies when its successors at ``target`` are
+    exactly ``group`` and no other council of its vintage contributes to ``group``.
+    """
     start = f"{target}-04-01"
     older = reg[(reg["valid_to"] != "") & (reg["valid_to"] < start)]
     fwd = _forward(list(older["council_code"]), register.REGISTER_START, start)
-    hits = [c for c, succ in fwd.items() if succ == set(group)]
+    hits = []
+    for code, succ in fwd.items():
+        if succ != set(group):
+            continue
+        last_day = older.set_index("council_code").loc[code, "valid_to"]
+        year = int(last_day[:4]) - (1 if last_day[5:] < "04-01" else 0)
+        vintage = register.resolve_vintage(year)  # the vintage in force on its last day
+        rel = _relation(vintage, target)
+        if {a for a, bs in rel.items() if bs & group} == {code}:
+            hits.append(code)
     if hits:
         valid_to = reg.set_index("council_code")["valid_to"]
         return max(hits, key=lambda c: (valid_to[c], c))
