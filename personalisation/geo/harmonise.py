@@ -45,8 +45,11 @@ Examples
 
 from __future__ import annotations
 
+import sys
+import types
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,8 +61,9 @@ from personalisation.sources.schema import STATUS_VALUES
 
 __all__ = ["HARMONISED_STATUS_VALUES", "METHODS", "apply_edges", "crosswalk", "harmonise"]
 
-#: Status values of a harmonised cube: the tidy ones plus ``"estimated"`` (apportioned).
-HARMONISED_STATUS_VALUES: tuple[str, ...] = (*STATUS_VALUES, "estimated")
+#: Status values understood: the tidy ones, the cube's ``"not-in-geography"`` (a council
+#: not in force in a year's geography) and ``"estimated"`` (apportioned by harmonise).
+HARMONISED_STATUS_VALUES: tuple[str, ...] = (*STATUS_VALUES, "not-in-geography", "estimated")
 METHODS: tuple[str, ...] = ("aggregate", "apportion")
 _STATUS_CODE = {name: i for i, name in enumerate(HARMONISED_STATUS_VALUES)}
 _PUBLISHED, _MISSING, _ESTIMATED = (_STATUS_CODE[s] for s in ("published", "missing", "estimated"))
@@ -292,10 +296,13 @@ def _weights_for(
 
 
 def _plan(
-    cube: xr.Dataset, target: str, method: str, weight: str | xr.DataArray | None
+    cube: xr.Dataset,
+    target: str,
+    method: str,
+    weight: str | xr.DataArray | None,
+    vintages: list[str],
 ) -> tuple[list[str], dict[str, list[tuple[str, str, float]]], dict[str, str]]:
     """Target units and, per source vintage, the edge list (source, unit, weight)."""
-    vintages = sorted(set(_source_vintages(cube)))
     relations = {s: _relation(s, target) for s in vintages}
     present = set(cube["council"].values.tolist())
     # target-side grouping
@@ -386,41 +393,59 @@ def _unit_attrs(units: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("council")
 
 
-def _check_cube(cube: xr.Dataset, source_vintages: list[str]) -> None:
+def _check_cube(cube: xr.Dataset) -> None:
     missing = [
         v for v in ("numerator", "denominator", "value", "status") if v not in cube.data_vars
     ]
     if missing or not {"council", "year", "measure"} <= set(cube.dims) or "kind" not in cube.coords:
         raise SchemaError(
-            f"not a council cube: missing variables {missing} or dims council/year/measure or coord 'kind' "
-            "(see personalisation.testing.make_cube)"
+            f"not a council cube: missing variables {missing} or dims council/year/measure or "
+            "coord 'kind' (see personalisation.testing.make_cube)"
         )
     known = set(register.councils()["council_code"])
     unknown = [c for c in cube["council"].values.tolist() if c not in known]
     if unknown:
-        raise UnknownCouncilError(
-            f"council code(s) not in the register: {unknown[:10]}{' ...' if len(unknown) > 10 else ''}"
-        )
-    # a council with figures in a year when it did not exist would be silently dropped
-    for vintage in sorted(set(source_vintages)):
+        more = " ..." if len(unknown) > 10 else ""
+        raise UnknownCouncilError(f"council code(s) not in the register: {unknown[:10]}{more}")
+
+
+def _cell_vintages(cube: xr.Dataset) -> np.ndarray:
+    """Source vintage of every (year, measure): the year's geography, unless the measure's
+    figures that year are on another one.
+
+    Some files are published on a later geography than the year's (ONS mid-2018
+    population estimates on 2019 council codes, for instance).  When the councils with
+    figures for a measure in a year are not all in force in the year's vintage, the
+    nearest vintage in which they all are is used (the later one on a tie); if there is
+    none, the cube is inconsistent and a :class:`SchemaError` names the councils.
+    """
+    default = _source_vintages(cube)
+    data = cube[["numerator", "denominator", "value"]].notnull().to_array("variable")
+    has = np.asarray(data.any("variable").transpose("council", "year", "measure").values)
+    codes = cube["council"].values.tolist()
+    known = register._vintages()
+    fits = {}
+    for vintage in known:
         valid = set(register.councils(vintage)["council_code"])
-        stray = [c for c in cube["council"].values.tolist() if c not in valid]
-        if not stray:
-            continue
-        years = [
-            y
-            for y, v in zip(cube["year"].values.tolist(), source_vintages, strict=True)
-            if v == vintage
-        ]
-        sub = cube[["numerator", "denominator", "value"]].sel(council=stray, year=years)
-        has = (sub.notnull().to_array().any(dim=("variable", "measure"))).load()
-        if bool(has.any()):
-            where = has.where(has, drop=True).stack(pair=("council", "year"))
-            pairs = [(str(c), int(y)) for c, y in where["pair"].values.tolist()][:5]
-            raise SchemaError(
-                f"cube has figures for council(s) not in force in their year's geography (vintage "
-                f"{vintage}): {pairs}; check the cube's geography_vintage coordinate"
-            )
+        outside = np.array([c not in valid for c in codes], dtype=bool)
+        fits[vintage] = ~has[outside].any(axis=0)  # (year, measure)
+    cells = np.empty(has.shape[1:], dtype=object)
+    for y_i, year_default in enumerate(default):
+        for m_i in range(has.shape[2]):
+            if fits[year_default][y_i, m_i]:
+                cells[y_i, m_i] = year_default
+                continue
+            here = known.index(year_default)
+            ok = [v for v in known if fits[v][y_i, m_i]]
+            if not ok:
+                stray = [c for c, h in zip(codes, has[:, y_i, m_i], strict=True) if h]
+                raise SchemaError(
+                    f"year {cube['year'].values[y_i]}, measure {cube['measure'].values[m_i]}: "
+                    f"the councils with figures are not the councils of any one geography "
+                    f"vintage (year's vintage {year_default}; e.g. {stray[:6]})"
+                )
+            cells[y_i, m_i] = min(ok, key=lambda v: (abs(known.index(v) - here), -known.index(v)))
+    return cells.astype(str)
 
 
 # --------------------------------------------------------------------------- edge tables
@@ -567,7 +592,10 @@ def harmonise(
     cube
         A council cube (see :mod:`personalisation.testing` for the contract).  The
         geography of each year is ``cube.geography_vintage`` (resolved with
-        :func:`register.resolve_vintage`), else :func:`register.vintage_for_year`.
+        :func:`register.resolve_vintage`), else :func:`register.vintage_for_year`; a
+        measure whose figures in a year are on another geography (ONS population
+        estimates come on later council codes) is read on the nearest vintage its
+        councils fit, and ``attrs["harmonisation"]`` lists such cells.
     to
         Target vintage or year (``2023``, ``"2019"``; any year maps to the vintage in
         force on 1 April of that year).
@@ -631,24 +659,35 @@ def harmonise(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "aggregate" and weight is not None:
         raise ValueError("weight is only used with method='apportion'")
-    source_vintages = _source_vintages(cube)
-    _check_cube(cube, source_vintages)
-    units, edges, info = _plan(cube, target, method, weight)
+    _check_cube(cube)
+    cells = _cell_vintages(cube)  # (year, measure) -> source vintage
+    vintages = sorted(set(cells.ravel().tolist()))
+    units, edges, info = _plan(cube, target, method, weight, vintages)
     unit_set = set(units)
     years_all = cube["year"].values.tolist()
-    pieces = []
-    for vintage in sorted(set(source_vintages)):
-        year_idx = [i for i, v in enumerate(source_vintages) if v == vintage]
+    out = None
+    for vintage in vintages:
+        year_idx = np.flatnonzero((cells == vintage).any(axis=1))
         table = pd.DataFrame(edges[vintage], columns=["source", "target", "weight"])
         keep = table.groupby("source")["target"].transform(lambda t: t.isin(unit_set).any())
         table = table[keep.astype(bool)]
         piece = apply_edges(cube.isel(year=year_idx), table, weight_label=info["weight_label"])
-        pieces.append(piece.reindex(council=units))
-    combined = xr.concat(
-        pieces, dim="year", data_vars="all", coords="minimal", compat="override", join="override"
-    )
-    out = combined.isel(year=np.argsort(_order(source_vintages)))
-    out = out.assign_coords(year=years_all).transpose("council", "year", "measure")
+        piece = piece.reindex(council=units, year=years_all).drop_vars(
+            [c for c in piece.coords if c not in ("council", "year", "measure")]
+        )
+        if out is None:
+            out = piece
+        else:
+            mask = xr.DataArray(
+                cells == vintage,
+                dims=("year", "measure"),
+                coords={"year": years_all, "measure": cube["measure"].values},
+            )
+            out = xr.where(mask, piece, out)
+    assert out is not None
+    out["status"] = out["status"].astype(f"<U{max(len(x) for x in HARMONISED_STATUS_VALUES)}")
+    out["derivation"] = out["derivation"].astype(str)
+    out = out.transpose("council", "year", "measure")
     attrs = _unit_attrs(units)
     keep_coords = {
         name: (cube.coords[name].dims, cube.coords[name].values)
@@ -672,14 +711,31 @@ def harmonise(
         + f"): councils re-expressed on the {target} geography by summing numerators, "
         "denominators and counts along the register's events (rates recomputed, never averaged)"
     )
+    default = _source_vintages(cube)
+    moved = [
+        f"{cube['measure'].values[m]} {years_all[y]} on {cells[y, m]}"
+        for y, m in zip(*np.nonzero(cells != np.array(default, dtype=str)[:, None]), strict=True)
+    ]
+    if moved:
+        out.attrs["harmonisation"] += (
+            "; figures read on another geography than their year's: " + ", ".join(moved)
+        )
     for name in ("numerator", "denominator", "value", "status"):
         out[name].attrs = dict(cube[name].attrs)
     return out
 
 
-def _order(source_vintages: list[str]) -> list[int]:
-    """Positions of the years in the concatenation order (grouped by sorted vintage)."""
-    order = []
-    for vintage in sorted(set(source_vintages)):
-        order += [i for i, v in enumerate(source_vintages) if v == vintage]
-    return order
+class _CallableModule(types.ModuleType):
+    """``personalisation.geo.harmonise`` is both this module and its main function.
+
+    Importing the submodule makes the package attribute ``personalisation.geo.harmonise``
+    the module (the import system sets it), shadowing the lazily exported function; making
+    the module callable keeps ``personalisation.geo.harmonise(cube, to=...)`` and
+    ``personalisation.harmonise(cube, to=...)`` working in every import order.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> xr.Dataset:
+        return harmonise(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
