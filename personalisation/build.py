@@ -357,14 +357,14 @@ def build_geo(
     raw_dir: str | Path, out_dir: str | Path, *, progress: Callable[[str], None] | None = None
 ) -> None:
     """Rebuild the council register, boundaries and hex layouts in ``out_dir`` (``geo/``)."""
-    from personalisation.geo import boundaries, hexes, register
+    from personalisation.geo import _boundaries, _hexes, register
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     steps = (
         ("register", lambda: register.write_register(raw_dir, out_dir)),
-        ("boundaries", lambda: boundaries.build_boundaries(raw_dir, out_dir / "boundaries")),
-        ("hexes", lambda: hexes.build_hexes(raw_dir, out_dir / "hexes")),
+        ("boundaries", lambda: _boundaries.build_boundaries(raw_dir, out_dir / "boundaries")),
+        ("hexes", lambda: _hexes.build_hexes(raw_dir, out_dir / "hexes")),
     )
     for name, step in steps:
         if progress:

@@ -20,9 +20,9 @@ _LAZY: dict[str, str] = {
     "vintage_for_year": "register",
     "resolve_vintage": "register",
     "VINTAGES": "register",
-    "harmonise": "harmonise",
-    "boundaries": "boundaries",
-    "hexes": "hexes",
+    "harmonise": "_harmonise",
+    "boundaries": "_boundaries",
+    "hexes": "_hexes",
     "attach_geometry": "join",
     "to_geodataframe": "join",
 }

@@ -1,6 +1,6 @@
 """A small TopoJSON toolkit: decode, simplify shared arcs, dissolve and encode.
 
-Private helper of :mod:`personalisation.geo.boundaries`.  TopoJSON stores each boundary
+Private helper of :mod:`personalisation.geo._boundaries`.  TopoJSON stores each boundary
 line between two areas once (an *arc*) and every area as a list of arc references, so
 simplifying the arcs (never the areas) keeps neighbours touching exactly.  Only the parts
 of the format that the ONS files use are handled: ``Polygon`` and ``MultiPolygon``

@@ -73,11 +73,11 @@ def _vintage_of_years(cube: xr.Dataset, years: Sequence[int]) -> str:
 
 def _geometry_table(vintage: str | int, kind: str) -> geopandas.GeoDataFrame:
     if kind == "boundaries":
-        from personalisation.geo.boundaries import boundaries
+        from personalisation.geo._boundaries import boundaries
 
         return boundaries(vintage)
     if kind == "hexes":
-        from personalisation.geo.hexes import hexes
+        from personalisation.geo._hexes import hexes
 
         return hexes(vintage)
     raise ValueError(f"unknown geometry kind {kind!r}; use one of {KINDS}")

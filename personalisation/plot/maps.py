@@ -89,19 +89,10 @@ def _geometry_for_year(
 
 
 def _geo_function(name: str) -> Any:
-    """A public function of :mod:`personalisation.geo` (looked up at call time).
-
-    The lazy namespace maps ``boundaries`` / ``hexes`` to same-named submodules; once
-    such a submodule is imported the package attribute is the module, so unwrap it.
-    """
-    import types
-
+    """A public function of :mod:`personalisation.geo`, looked up at call time (so tests can patch it)."""
     from personalisation import geo
 
-    found = getattr(geo, name)
-    if isinstance(found, types.ModuleType):
-        found = getattr(found, name)
-    return found
+    return getattr(geo, name)
 
 
 # --------------------------------------------------------------------------- values

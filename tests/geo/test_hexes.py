@@ -14,8 +14,8 @@ from shapely.geometry import box  # noqa: E402
 
 from personalisation._paths import geo_dir  # noqa: E402
 from personalisation.errors import MissingYearError, SourceFormatError  # noqa: E402
-from personalisation.geo import hexes as hexes_module  # noqa: E402
-from personalisation.geo.hexes import (  # noqa: E402
+from personalisation.geo import _hexes as hexes_module  # noqa: E402
+from personalisation.geo._hexes import (  # noqa: E402
     adapt_layout,
     are_neighbours,
     hexagon,

@@ -12,7 +12,7 @@ gpd = pytest.importorskip("geopandas")
 pytest.importorskip("xvec")
 
 from personalisation.errors import MissingYearError, UnknownMeasureError  # noqa: E402
-from personalisation.geo.boundaries import boundaries  # noqa: E402
+from personalisation.geo._boundaries import boundaries  # noqa: E402
 from personalisation.geo.join import (  # noqa: E402
     GeometryMismatchWarning,
     MixedVintageError,

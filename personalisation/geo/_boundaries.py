@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -652,19 +650,3 @@ def boundaries(vintage: str | int) -> geopandas.GeoDataFrame:
 def load_metadata() -> dict[str, Any]:
     """The shipped ``geo/boundaries/metadata.json`` as a dict."""
     return json.loads((geo_dir() / "boundaries" / "metadata.json").read_text(encoding="utf-8"))
-
-
-class _CallableModule(types.ModuleType):
-    """Makes ``personalisation.geo.boundaries`` callable as the function :func:`boundaries`.
-
-    Importing a submodule binds the package attribute of the same name to the module,
-    which would shadow the lazily exported function in ``personalisation.geo``; a
-    callable module keeps ``from personalisation.geo import boundaries; boundaries("2013")``
-    working whichever was imported first.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return boundaries(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -45,11 +45,8 @@ Examples
 
 from __future__ import annotations
 
-import sys
-import types
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -723,19 +720,3 @@ def harmonise(
     for name in ("numerator", "denominator", "value", "status"):
         out[name].attrs = dict(cube[name].attrs)
     return out
-
-
-class _CallableModule(types.ModuleType):
-    """``personalisation.geo.harmonise`` is both this module and its main function.
-
-    Importing the submodule makes the package attribute ``personalisation.geo.harmonise``
-    the module (the import system sets it), shadowing the lazily exported function; making
-    the module callable keeps ``personalisation.geo.harmonise(cube, to=...)`` and
-    ``personalisation.harmonise(cube, to=...)`` working in every import order.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> xr.Dataset:
-        return harmonise(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -41,8 +41,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import sys
-import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -354,7 +352,7 @@ def build_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
     """Build ``<vintage>.hexjson`` for every vintage and ``metadata.json`` from the raw files.
 
     Deterministic (byte-identical on rebuild).  Uses the ONS geometry assembled by
-    :func:`personalisation.geo.boundaries.assemble_sources` (unsimplified) to relate
+    :func:`personalisation.geo._boundaries.assemble_sources` (unsimplified) to relate
     each vintage's councils to the 2019 councils of the base layout.
 
     Parameters
@@ -373,7 +371,7 @@ def build_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
     --------
     >>> build_hexes("../shared/data/raw", "geo/hexes")  # doctest: +SKIP
     """
-    from personalisation.geo.boundaries import _register, assemble_sources
+    from personalisation.geo._boundaries import _register, assemble_sources
 
     register = _register()
     raw_dir = Path(raw_dir)
@@ -517,7 +515,7 @@ def hexes(
     import geopandas as gpd
 
     from personalisation.errors import MissingYearError
-    from personalisation.geo.boundaries import _check_vintage, labelled
+    from personalisation.geo._boundaries import _check_vintage, labelled
 
     resolved = _check_vintage(vintage)
     if layout == "odi":
@@ -578,19 +576,3 @@ def hexes(
         }
     )
     return gdf
-
-
-class _CallableModule(types.ModuleType):
-    """Makes ``personalisation.geo.hexes`` callable as the function :func:`hexes`.
-
-    Importing a submodule binds the package attribute of the same name to the module,
-    which would shadow the lazily exported function in ``personalisation.geo``; a
-    callable module keeps ``from personalisation.geo import hexes; hexes("2013")``
-    working whichever was imported first.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return hexes(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
