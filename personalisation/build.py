@@ -356,20 +356,36 @@ def build_data(
 def build_geo(
     raw_dir: str | Path, out_dir: str | Path, *, progress: Callable[[str], None] | None = None
 ) -> None:
-    """Rebuild the council register, boundaries and hex layouts in ``out_dir`` (``geo/``)."""
+    """Rebuild the council register, boundaries and hex layouts in ``out_dir`` (``geo/``).
+
+    The boundaries and hexes are labelled from the register, so the register is written
+    first and the later steps read *that* register (``out_dir``), not the shipped one.
+    """
+    import os
+
     from personalisation.geo import _boundaries, _hexes, register
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    steps = (
-        ("register", lambda: register.write_register(raw_dir, out_dir)),
-        ("boundaries", lambda: _boundaries.build_boundaries(raw_dir, out_dir / "boundaries")),
-        ("hexes", lambda: _hexes.build_hexes(raw_dir, out_dir / "hexes")),
-    )
-    for name, step in steps:
+    if progress:
+        progress("geo: register")
+    register.write_register(raw_dir, out_dir)
+    previous = os.environ.get("PERSONALISATION_GEO_DIR")
+    os.environ["PERSONALISATION_GEO_DIR"] = str(out_dir)
+    _boundaries._assemble.cache_clear()
+    try:
         if progress:
-            progress(f"geo: {name}")
-        step()
+            progress("geo: boundaries")
+        _boundaries.build_boundaries(raw_dir, out_dir / "boundaries")
+        if progress:
+            progress("geo: hexes")
+        _hexes.build_hexes(raw_dir, out_dir / "hexes")
+    finally:
+        if previous is None:
+            os.environ.pop("PERSONALISATION_GEO_DIR", None)
+        else:
+            os.environ["PERSONALISATION_GEO_DIR"] = previous
+        _boundaries._assemble.cache_clear()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -46,6 +46,16 @@ _REGIONS = (
 )
 
 
+def _vintages(years: Sequence[int]) -> list[str]:
+    """Geography vintage of each data year from the shipped register ("unknown" without it)."""
+    try:
+        from personalisation.geo.register import vintage_for_year
+
+        return [vintage_for_year(y) for y in years]
+    except (ImportError, FileNotFoundError, ValueError, KeyError):
+        return ["unknown" for _ in years]
+
+
 def make_cube(
     n_councils: int = 12,
     years: Sequence[int] = (2015, 2016, 2017),
@@ -116,7 +126,7 @@ def make_cube(
             "region_code": ("council", [r[0] for r in regions]),
             "region_name": ("council", [r[1] for r in regions]),
             "period": ("year", [measure_registry.year_to_period(y) for y in years]),
-            "geography_vintage": ("year", [str(y) for y in years]),
+            "geography_vintage": ("year", _vintages(years)),
             "measure_label": ("measure", [measure_registry.get(m).label for m in measures]),
             "units": ("measure", [measure_registry.get(m).units for m in measures]),
             "kind": ("measure", kinds),

@@ -54,13 +54,12 @@ import xarray as xr
 
 from personalisation.errors import SchemaError, UnknownCouncilError
 from personalisation.geo import register
-from personalisation.sources.schema import STATUS_VALUES
+from personalisation.sources.schema import CUBE_STATUS_VALUES
 
 __all__ = ["HARMONISED_STATUS_VALUES", "METHODS", "apply_edges", "crosswalk", "harmonise"]
 
-#: Status values understood: the tidy ones, the cube's ``"not-in-geography"`` (a council
-#: not in force in a year's geography) and ``"estimated"`` (apportioned by harmonise).
-HARMONISED_STATUS_VALUES: tuple[str, ...] = (*STATUS_VALUES, "not-in-geography", "estimated")
+#: Status values understood: the cube's (see :data:`CUBE_STATUS_VALUES`).
+HARMONISED_STATUS_VALUES: tuple[str, ...] = CUBE_STATUS_VALUES
 METHODS: tuple[str, ...] = ("aggregate", "apportion")
 _STATUS_CODE = {name: i for i, name in enumerate(HARMONISED_STATUS_VALUES)}
 _PUBLISHED, _MISSING, _ESTIMATED = (_STATUS_CODE[s] for s in ("published", "missing", "estimated"))

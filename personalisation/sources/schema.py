@@ -72,6 +72,9 @@ KEY_COLUMNS: tuple[str, ...] = (
 )
 
 STATUS_VALUES: tuple[str, ...] = ("published", "suppressed", "not-collected", "missing")
+#: Statuses a cube cell may carry beyond the tidy ones: the council did not exist in that
+#: year's geography, or the value was apportioned by :func:`personalisation.harmonise`.
+CUBE_STATUS_VALUES: tuple[str, ...] = (*STATUS_VALUES, "not-in-geography", "estimated")
 GEOGRAPHY_LEVELS: tuple[str, ...] = ("council", "region", "council_type", "england")
 
 #: Cell contents that publishers use for "withheld" (suppressed) ...
