@@ -140,7 +140,8 @@ def test_title_units_and_attribution(london_cube, squares):
     text = note.get_text().replace("\n", " ")
     assert "Source: NHS Digital: Adult Social Care Outcomes Framework" in text
     assert "Open Government Licence v3.0" in text
-    assert "Contains OS data © Crown copyright and database right 2016" in text
+    vintage = str(cube.geography_vintage.sel(year=2016).item())  # the 2013 geography
+    assert f"Contains OS data © Crown copyright and database right {vintage}" in text
     assert "Office for National Statistics" in text
 
 
@@ -233,7 +234,10 @@ def test_default_geometry_comes_from_geo(monkeypatch, london_cube, squares):
     choropleth(london_cube, "sds_users", 2016)
     hexmap(london_cube, "sds_users", 2015)
     small_multiples(london_cube, "sds_users", [2015, 2016])
-    assert asked == [("b", "2016"), ("h", "2015"), ("b", "2015"), ("b", "2016")]
+    vintage = {y: str(london_cube.geography_vintage.sel(year=y).item()) for y in (2015, 2016)}
+    assert vintage == {2015: "2013", 2016: "2013"}  # data years on the April 2013 geography
+    # small multiples read each distinct vintage once: 2015 and 2016 share the 2013 geography
+    assert asked == [("b", vintage[2016]), ("h", vintage[2015]), ("b", vintage[2015])]
 
 
 def test_user_defined_classes(london_cube, squares):
