@@ -210,11 +210,10 @@ def cube_from_tidy(
             raise MissingYearError(f"no data for year(s) {absent_years}; years with data: {have}")
         rows = rows[rows["year"].isin(years)]
 
-    measure_ids = measures or [
-        m.id for m in measure_registry.MEASURES if m.id in set(rows["measure"])
-    ]
-    year_ids = sorted(set(rows["year"].astype(int))) if years is None else sorted(years)
-    council_ids = sorted(set(rows["council_code"]))
+    present_measures = set(rows["measure"].unique())
+    measure_ids = measures or [m.id for m in measure_registry.MEASURES if m.id in present_measures]
+    year_ids = sorted(int(y) for y in rows["year"].unique()) if years is None else sorted(years)
+    council_ids = sorted(str(c) for c in rows["council_code"].unique())
 
     index = pd.MultiIndex.from_product(
         [council_ids, year_ids, measure_ids], names=["council", "year", "measure"]
@@ -227,8 +226,9 @@ def cube_from_tidy(
     status = full["status"].astype(object).to_numpy().reshape(shape).copy()
     collected = rows.groupby(["year", "measure"]).size()
     vintages = _vintages(year_ids)
+    valid = {v: _valid_codes(v, council_ids) for v in set(vintages)}
     for j, year in enumerate(year_ids):
-        absent_council = ~np.isin(council_ids, _valid_codes(vintages[j], council_ids))
+        absent_council = ~np.isin(council_ids, valid[vintages[j]])
         for k, measure in enumerate(measure_ids):
             cell = status[:, j, k]
             fill = "missing" if (year, measure) in collected.index else "not-collected"
@@ -255,7 +255,7 @@ def cube_from_tidy(
                 "year",
                 [str(periods.get(y, measure_registry.year_to_period(y))) for y in year_ids],
             ),
-            "geography_vintage": ("year", _vintages(year_ids)),
+            "geography_vintage": ("year", vintages),
             "measure_label": ("measure", [m.label for m in registry_entries]),
             "units": ("measure", [m.units for m in registry_entries]),
             "kind": ("measure", [m.kind for m in registry_entries]),
