@@ -24,7 +24,13 @@ import xarray as xr
 
 from personalisation import _paths
 from personalisation import measures as measure_registry
-from personalisation.errors import DataNotFoundError, MissingYearError, UnknownMeasureError
+from personalisation.errors import (
+    DataNotFoundError,
+    MissingYearError,
+    SchemaError,
+    SourceFormatError,
+    UnknownMeasureError,
+)
 from personalisation.sources.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS
 
 INDICATORS_FILE = "indicators.csv"
@@ -46,16 +52,28 @@ def _data_file(name: str, data_dir: str | Path | None) -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _read_tidy_cached(path: str, mtime: float) -> pd.DataFrame:
-    frame = pd.read_csv(
-        path,
-        dtype=_CSV_DTYPES,
-        keep_default_na=False,
-        na_values={
-            "numerator": [""],
-            "denominator": [""],
-            "value": [""],
-        },
-    )
+    with open(path, encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\n").split(",")
+    if header != list(TIDY_COLUMNS):
+        missing = [c for c in TIDY_COLUMNS if c not in header]
+        extra = [c for c in header if c not in TIDY_COLUMNS]
+        raise SchemaError(
+            f"{path} is not a tidy indicators table: missing columns {missing}, "
+            f"unexpected columns {extra}. Rebuild it with `personalisation build-data`."
+        )
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=_CSV_DTYPES,
+            keep_default_na=False,
+            na_values={"numerator": [""], "denominator": [""], "value": [""]},
+        )
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise SourceFormatError(
+            f"{path} cannot be read as the tidy indicators table: {exc}"
+        ) from exc
+    if frame["year"].isna().any():
+        raise SchemaError(f"{path}: rows without a year (truncated file?)")
     frame["year"] = frame["year"].astype("int64")
     return frame
 

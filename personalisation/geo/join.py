@@ -102,6 +102,21 @@ def _listing(items: list[str], limit: int = 20) -> str:
     return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
 
 
+def _councils_in_geography(cube: xr.Dataset) -> list[str]:
+    """Councils with at least one cell that is not ``not-in-geography`` (i.e. in the data).
+
+    The cube holds the councils of every year it covers; a council that did not exist in
+    any of the selected years' geographies is not "in the data" and is not reported.
+    """
+    codes = [str(c) for c in cube["council"].values]
+    if "status" not in cube:
+        return codes
+    absent = (cube["status"] == "not-in-geography").all(
+        [d for d in cube["status"].dims if d != "council"]
+    )
+    return [c for c, gone in zip(codes, absent.values.tolist(), strict=True) if not gone]
+
+
 def _match(
     cube: xr.Dataset, gdf: geopandas.GeoDataFrame, vintage: str, kind: str
 ) -> tuple[list[Any], list[str], list[str]]:
@@ -114,7 +129,8 @@ def _match(
     )
     codes = [str(c) for c in cube["council"].values]
     cube_names = _names(cube, codes)
-    no_geometry = [f"{c} ({cube_names[c]})" for c in codes if c not in by_code]
+    present = set(_councils_in_geography(cube))
+    no_geometry = [f"{c} ({cube_names[c]})" for c in codes if c not in by_code and c in present]
     no_data = [f"{c} ({gdf_names[c]})" for c in sorted(by_code) if c not in set(codes)]
     if no_geometry:
         warnings.warn(
@@ -251,7 +267,9 @@ def to_geodataframe(
     geopandas.GeoDataFrame
         With the geometry's CRS (EPSG:27700 for boundaries) and attrs ``attribution``
         (data and geometry), ``geometry_vintage``, ``councils_without_geometry``,
-        ``geometry_without_data``.  Councils without geometry have an empty geometry.
+        ``geometry_without_data``.  Councils without geometry have an empty geometry;
+        cells whose council did not exist that year (status ``not-in-geography``) are
+        not rows.
 
     Raises
     ------
@@ -304,6 +322,8 @@ def to_geodataframe(
     frame["year"] = frame["year"].astype("int64")
     frame["measure"] = frame["measure"].astype(str)
     frame = frame[["council", "year", "measure", *variables]]
+    if "status" in frame:  # councils that did not exist that year are not rows of the table
+        frame = frame[frame["status"] != "not-in-geography"]
     label_sets = {
         "council": [c for c in LABEL_COLUMNS if c in part.coords],
         "year": [c for c in ("period", "geography_vintage") if c in part.coords],
