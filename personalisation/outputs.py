@@ -35,10 +35,25 @@ def provenance(
     record: dict[str, Any] = {"package_version": personalisation.__version__}
     if cube is not None:
         record["data_version"] = str(cube.attrs.get("data_version", "unknown"))
-        record["geography_vintage"] = str(cube.attrs.get("geography_vintage", ""))
+        record["geography_vintage"] = _geography_vintage(cube, parameters or {})
     if parameters is not None:
         record["parameters"] = {k: _jsonable(v) for k, v in parameters.items()}
     return record
+
+
+def _geography_vintage(cube: xr.Dataset, parameters: Mapping[str, Any]) -> str:
+    """The geography the outputs are on: the cube's (harmonised) vintage, else that of the
+    years named in the parameters, else every vintage the cube's years span."""
+    if cube.attrs.get("geography_vintage"):
+        return str(cube.attrs["geography_vintage"])
+    if "geography_vintage" not in cube.coords:
+        return "unknown"
+    by_year = dict(
+        zip(cube.year.values.tolist(), cube.geography_vintage.values.tolist(), strict=True)
+    )
+    named = [parameters.get(k) for k in ("year", "target_year", "from_year", "to_year")]
+    vintages = {str(by_year[int(y)]) for y in named if y is not None and int(y) in by_year}
+    return ", ".join(sorted(vintages or {str(v) for v in by_year.values()}))
 
 
 def _jsonable(value: Any) -> Any:
