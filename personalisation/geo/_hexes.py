@@ -515,7 +515,7 @@ def hexes(
     import geopandas as gpd
 
     from personalisation.errors import MissingYearError
-    from personalisation.geo._boundaries import _check_vintage, labelled
+    from personalisation.geo._boundaries import OUTPUT_COLUMNS, _check_vintage, labelled
 
     resolved = _check_vintage(vintage)
     if layout == "odi":
@@ -534,16 +534,7 @@ def hexes(
             crs=None,
         )
         attribution = ODI_ATTRIBUTION
-        columns = [
-            "council_code",
-            "council_name",
-            "council_type",
-            "region_code",
-            "region_name",
-            "q",
-            "r",
-            "geometry",
-        ]
+        columns = [*OUTPUT_COLUMNS[:-1], "q", "r", "geometry"]
     elif layout == "hoc":
         if resolved not in HOC_LAYERS:
             raise MissingYearError(
@@ -556,14 +547,7 @@ def hexes(
             raise DataNotFoundError(f"House of Commons Library cartogram not found: {path}")
         base = _read_hoc(str(path), layer)
         attribution = HOC_ATTRIBUTION
-        columns = [
-            "council_code",
-            "council_name",
-            "council_type",
-            "region_code",
-            "region_name",
-            "geometry",
-        ]
+        columns = list(OUTPUT_COLUMNS)
     else:
         raise ValueError(f"unknown hex layout {layout!r}; use 'odi' or 'hoc'")
     gdf = labelled(base, resolved, f"hexes ({layout})")[columns]
