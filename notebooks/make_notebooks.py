@@ -172,6 +172,17 @@ record"""
 fig = pz.plot.trajectories(harmonised, measure, england=england)
 written += outputs.save_figure(fig, output_dir, f"trajectories_{measure}_{from_year}_{to_year}", record)
 fig"""),
+        md("""
+## Maps, one panel per year, on one geography and one colour scale
+
+Class breaks are pooled over the years, so a colour means the same rate in every panel. Councils split after the
+first year are drawn whole (e.g. Northamptonshire): where the years have only rates and no counts, such a unit
+cannot be recomputed and is hatched as "no data" rather than averaged.
+"""),
+        code("""
+fig = pz.plot.small_multiples(harmonised, measure, ncols=5)
+written += outputs.save_figure(fig, output_dir, f"maps_{measure}_{from_year}_{to_year}", record)
+fig"""),
         md("## Spread year by year"),
         code("""
 spread = pz.stats.variation(harmonised, measure=measure).to_dataframe().reset_index()

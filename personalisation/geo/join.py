@@ -83,6 +83,79 @@ def _geometry_table(vintage: str | int, kind: str) -> geopandas.GeoDataFrame:
     raise ValueError(f"unknown geometry kind {kind!r}; use one of {KINDS}")
 
 
+def with_units(
+    geometry: geopandas.GeoDataFrame, codes: Sequence[str], vintage: str | int
+) -> geopandas.GeoDataFrame:
+    """Add the areas of harmonised units to a vintage's geometry.
+
+    :func:`personalisation.harmonise` keeps a split council whole (``E10000006``, Cumbria,
+    on the 2023 geography) and joins councils that cannot be separated exactly
+    (``E06000058+E06000059``).  For every code in ``codes`` that is not a council of the
+    vintage, its parts (split on ``+``) are followed to their successors in force in the
+    vintage, and their shapes are dissolved into one row; the successors it covers are
+    dropped unless they are in ``codes`` themselves.  Codes with no successor in the
+    vintage are left out (the join reports them).
+
+    Parameters
+    ----------
+    geometry
+        A vintage's boundaries or hexes (``council_code`` and ``geometry`` columns).
+    codes
+        The council codes of the (harmonised) cube.
+    vintage
+        The vintage ``geometry`` belongs to.
+
+    Examples
+    --------
+    >>> from personalisation.geo import boundaries
+    >>> shapes = with_units(boundaries("2023"), ["E10000006", "E06000065"], "2023")
+    >>> sorted(set(shapes.council_code) & {"E10000006", "E06000063", "E06000064"})
+    ['E10000006']
+    """
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from personalisation.errors import UnknownCouncilError
+    from personalisation.geo import register
+
+    have = set(geometry["council_code"].astype(str))
+    wanted = [str(c) for c in codes]
+    names = register.councils().drop_duplicates("council_code").set_index("council_code")
+    indexed = geometry.set_index(geometry["council_code"].astype(str))
+    rows, covered = [], set()
+    for code in wanted:
+        if code in have:
+            continue
+        members: list[str] = []
+        for part in code.split("+"):
+            try:
+                members += [s for s in register.successors(part, at=str(vintage)) if s in have]
+            except (UnknownCouncilError, ValueError):
+                continue
+        members = sorted(set(members))
+        if not members:
+            continue
+        first = indexed.loc[members[0]]
+        parts = [names["council_name"].get(p, p) for p in code.split("+")]
+        rows.append(
+            {
+                **{c: first[c] for c in geometry.columns if c not in ("council_code", "geometry")},
+                "council_code": code,
+                "council_name": " + ".join(str(n) for n in parts),
+                "geometry": shapely.union_all(list(indexed.loc[members, "geometry"])),
+            }
+        )
+        covered.update(members)
+    if not rows:
+        return geometry
+    keep = geometry[~geometry["council_code"].isin(covered - set(wanted))]
+    units = gpd.GeoDataFrame(rows, geometry="geometry", crs=geometry.crs)[list(geometry.columns)]
+    out = gpd.GeoDataFrame(pd.concat([keep, units], ignore_index=True), crs=geometry.crs)
+    out.attrs = dict(geometry.attrs)
+    return out
+
+
 def _names(cube: xr.Dataset, codes: Sequence[str]) -> dict[str, str]:
     if "council_name" in cube.coords:
         names = dict(
@@ -212,6 +285,7 @@ def attach_geometry(
         vintage = _vintage_of_years(cube, [int(y) for y in cube["year"].values])
     gdf = _geometry_table(vintage, kind)
     resolved = str(gdf.attrs["vintage"])
+    gdf = with_units(gdf, [str(c) for c in cube["council"].values], resolved)
     geoms, no_geometry, no_data = _match(cube, gdf, resolved, kind)
     out = cube.drop_vars("geometry", errors="ignore")
     out = out.assign_coords(geometry=("council", np.array(geoms, dtype=object)))

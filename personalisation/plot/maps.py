@@ -84,7 +84,12 @@ def _geometry_for_year(
         vintage = str(_geo_function("vintage_for_year")(year))
     if vintage not in cache:
         loader = _geo_function(layout)
-        cache[vintage] = _check_geometry(loader(vintage), f"geo.{layout}({vintage!r})")
+        shapes = _check_geometry(loader(vintage), f"geo.{layout}({vintage!r})")
+        if cube.attrs.get("geography_vintage"):  # a harmonised cube: units may span councils
+            from personalisation.geo.join import with_units
+
+            shapes = with_units(shapes, [str(c) for c in cube["council"].values], vintage)
+        cache[vintage] = shapes
     return cache[vintage], vintage
 
 

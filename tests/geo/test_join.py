@@ -164,3 +164,20 @@ def test_geopackage_round_trip_loses_nothing(tmp_path: Path) -> None:
         else:
             assert back[column].astype(str).tolist() == gdf[column].astype(str).tolist(), column
     assert back["year"].tolist() == gdf["year"].tolist()
+
+
+def test_harmonised_units_get_dissolved_geometry() -> None:
+    """A split council kept whole by harmonise is drawn as the union of its successors."""
+    from personalisation.geo import boundaries
+    from personalisation.geo.join import with_units
+
+    shapes = boundaries("2023")
+    units = with_units(shapes, ["E10000006", "E06000058+E06000059", "E06000065"], "2023")
+    codes = set(units.council_code)
+    assert {"E10000006", "E06000058+E06000059"} <= codes
+    assert not {"E06000063", "E06000064", "E06000058", "E06000059"} & codes  # replaced by the units
+    cumbria = units.set_index("council_code").geometry["E10000006"]
+    parts = shapes.set_index("council_code").geometry[["E06000063", "E06000064"]]
+    assert abs(cumbria.area - parts.area.sum()) < 1e-6 * cumbria.area
+    assert units.set_index("council_code").council_name["E06000058+E06000059"].count("+") == 1
+    assert len(units) == len(shapes) - 4 + 2
