@@ -120,9 +120,17 @@ def test_load_cube_shape_and_labels(cube):
 
 def test_councils_outside_a_years_geography_are_flagged(cube):
     # Bournemouth (E06000028) was replaced by BCP (E06000058) in April 2019
-    assert cube.status.sel(council="E06000028", year=2021, measure="sds_users").item() == "not-in-geography"
-    assert cube.status.sel(council="E06000058", year=2018, measure="sds_users").item() == "not-in-geography"
-    assert cube.status.sel(council="E06000058", year=2021, measure="sds_users").item() == "published"
+    assert (
+        cube.status.sel(council="E06000028", year=2021, measure="sds_users").item()
+        == "not-in-geography"
+    )
+    assert (
+        cube.status.sel(council="E06000058", year=2018, measure="sds_users").item()
+        == "not-in-geography"
+    )
+    assert (
+        cube.status.sel(council="E06000058", year=2021, measure="sds_users").item() == "published"
+    )
 
 
 def test_no_value_invented(cube):
@@ -235,3 +243,23 @@ def test_netcdf_round_trip_loses_nothing(cube, tmp_path):
     cube.to_netcdf(path, engine="netcdf4")
     back = xr.load_dataset(path, engine="netcdf4")
     xr.testing.assert_identical(back, cube)
+
+
+def test_every_council_code_resolves_to_the_register():
+    from personalisation.geo import register
+
+    tidy = load_tidy()
+    councils = tidy[tidy.geography_level == "council"]
+    known = set(register.councils()["council_code"])
+    assert set(councils.council_code) <= known
+    # indicator figures belong to their own year's geography ...
+    indicators = councils[~councils.measure.str.startswith("population")]
+    for year, codes in indicators.groupby("year")["council_code"]:
+        in_force = set(register.councils(register.vintage_for_year(int(year)))["council_code"])
+        assert set(codes) <= in_force, (year, sorted(set(codes) - in_force))
+    # ... while ONS published some mid-year estimates on a later geography (mid-2020 on April 2021)
+    population = councils[councils.measure.str.startswith("population")]
+    for year, codes in population.groupby("year")["council_code"]:
+        later = [v for v in register.VINTAGES if v >= register.vintage_for_year(int(year))]
+        in_force = set().union(*(set(register.councils(v)["council_code"]) for v in later))
+        assert set(codes) <= in_force, year
