@@ -350,7 +350,42 @@ def build_data(
         .to_dict(orient="records"),
     }
     write_json(metadata, out_dir / METADATA_FILE)
+    (out_dir / "README.md").write_text(data_readme(metadata), encoding="utf-8")
     return indicators
+
+
+def data_readme(metadata: dict[str, Any]) -> str:
+    """A human-readable note for ``data/``: what the files are, sources, licence, gaps."""
+    lines = [
+        "# data/ (built by `personalisation build-data`; do not edit by hand)",
+        "",
+        f"`{INDICATORS_FILE}`: the tidy indicators table, one row per published figure "
+        f"(schema in `personalisation/sources/schema.py`). Data version `{metadata['data_version']}` "
+        f"(sha256 `{metadata['indicators_sha256']}`).",
+        f"`{METADATA_FILE}`: every raw file used (path, sha256, publisher, title, licence), source "
+        "precedence and cross-checks between overlapping sources, coverage, gaps and the measure registry.",
+        "",
+        f"**Licence:** {metadata['licence']}.",
+        "",
+        f"**Attribution:** {metadata['attribution']}",
+        "",
+        f"**Cite as:** {metadata['citation']}",
+        "",
+        "## Sources",
+        "",
+        "| id | publisher | title | licence |",
+        "|---|---|---|---|",
+        *(
+            f"| `{s['id']}` | {s['publisher']} | {s['title']} | {s['licence']} |"
+            for s in metadata["sources"]
+        ),
+        "",
+        "## Not held (never filled by guessing)",
+        "",
+        *(f"- **{g['what']}** ({g['periods']}): {g['why']}" for g in metadata["gaps"]),
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def build_geo(
@@ -386,6 +421,56 @@ def build_geo(
         else:
             os.environ["PERSONALISATION_GEO_DIR"] = previous
         _boundaries._assemble.cache_clear()
+    (out_dir / "README.md").write_text(geo_readme(out_dir), encoding="utf-8")
+
+
+def geo_readme(geo_dir: str | Path) -> str:
+    """A human-readable note for ``geo/`` built from its three metadata files."""
+    import json
+
+    geo_dir = Path(geo_dir)
+    register_meta = json.loads((geo_dir / "register_metadata.json").read_text(encoding="utf-8"))
+    parts = {
+        "Council register and reorganisation events (`councils.csv`, `events.csv`)": register_meta,
+        "Boundaries (`boundaries/`)": json.loads(
+            (geo_dir / "boundaries" / "metadata.json").read_text(encoding="utf-8")
+        ),
+        "Hex layouts (`hexes/`)": json.loads(
+            (geo_dir / "hexes" / "metadata.json").read_text(encoding="utf-8")
+        ),
+    }
+    counts = register_meta.get("councils_per_vintage", {})
+    lines = [
+        "# geo/ (built by `personalisation build-data`; do not edit by hand)",
+        "",
+        "Councils with adult social services responsibilities by geography vintage (from 1 April):",
+        "",
+        "| vintage | " + " | ".join(counts) + " |",
+        "|---|" + "---|" * len(counts),
+        "| councils | " + " | ".join(str(n) for n in counts.values()) + " |",
+        "",
+    ]
+    for heading, meta in parts.items():
+        lines += [
+            f"## {heading}",
+            "",
+            f"{meta.get('title', '')}",
+            "",
+            f"**Licence:** {meta.get('licence', '')}",
+            "",
+            f"**Attribution:** {meta.get('attribution', '')}",
+            "",
+            "Raw files used (sha256 in the metadata file beside it): "
+            + ", ".join(
+                dict.fromkeys(
+                    f"`{f.get('path', f.get('id', ''))}`"
+                    for f in [*meta.get("sources", []), *meta.get("files", [])]
+                    if isinstance(f, dict)
+                )
+            ),
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
