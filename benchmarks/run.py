@@ -1138,12 +1138,23 @@ def format_markdown(report: dict[str, Any]) -> str:
             )
     memory = [r for r in rows if r.get("peak_mb") is not None and "detail" not in r]
     if memory:
-        out += ["", "Peak memory:", "", "| benchmark | package | baseline |", "|---|---|---|"]
+        out += [
+            "",
+            "Peak memory:",
+            "",
+            "| benchmark | package | baseline | how |",
+            "|---|---|---|---|",
+        ]
         for r in memory:
             base = r.get("baseline_peak_mb")
+            how = (
+                "tracemalloc peak (Python and numpy allocations; not matplotlib's C++ buffers)"
+                if r["benchmark"] == "plot"
+                else "maximum RSS of the process"
+            )
             out.append(
                 f"| {r['name']} | {r['peak_mb']:.0f} MiB "
-                f"| {'-' if base is None else f'{base:.0f} MiB'} |"
+                f"| {'-' if base is None else f'{base:.0f} MiB'} | {how} |"
             )
     for r in rows:
         if "per_notebook_jobs1_s" in r:
@@ -1195,7 +1206,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=BENCH_DIR, help="folder for results.json / results.md"
     )
+    parser.add_argument(
+        "--rewrite-markdown",
+        action="store_true",
+        help="only re-render results.md from the results.json in --output",
+    )
     args = parser.parse_args(argv)
+    if args.rewrite_markdown:
+        report = json.loads((args.output / "results.json").read_text(encoding="utf-8"))
+        (args.output / "results.md").write_text(format_markdown(report), encoding="utf-8")
+        return 0
     mode = "quick" if args.quick else "full"
     settings = dict(SETTINGS[mode])
     if args.repeat is not None:
