@@ -208,13 +208,13 @@ def _encode_status(status: xr.DataArray) -> xr.DataArray:
 
 
 def _decode_status(codes: xr.DataArray) -> xr.DataArray:
-    table = np.array(HARMONISED_STATUS_VALUES)
-    width = max(len(s) for s in HARMONISED_STATUS_VALUES)
+    # object array of references to the few status strings: 8 bytes a cell, not 64 (<U16)
+    table = np.array(HARMONISED_STATUS_VALUES, dtype=object)
     return xr.apply_ufunc(
-        lambda block: table[block].astype(f"<U{width}"),
+        lambda block: table[block],
         codes,
         dask="parallelized",
-        output_dtypes=[np.dtype(f"<U{width}")],
+        output_dtypes=[object],
     )
 
 
@@ -681,7 +681,7 @@ def harmonise(
             )
             out = xr.where(mask, piece, out)
     assert out is not None
-    out["status"] = out["status"].astype(f"<U{max(len(x) for x in HARMONISED_STATUS_VALUES)}")
+    out["status"] = out["status"].astype(str)  # the cube's dtype (small: one row per council)
     out["derivation"] = out["derivation"].astype(str)
     out = out.transpose("council", "year", "measure")
     attrs = _unit_attrs(units)
