@@ -32,6 +32,11 @@ def _info(args: argparse.Namespace) -> int:
 
     print(f"personalisation {personalisation.__version__}")
     print(f"shipped data: {_paths.data_dir()}")
+    metadata = _paths.data_dir() / "metadata.json"
+    if metadata.is_file():
+        import json
+
+        print(f"data version: {json.loads(metadata.read_text(encoding='utf-8'))['data_version']}")
     print(f"shipped geography: {_paths.geo_dir()}")
     print(f"notebooks: {_paths.notebooks_dir()}")
     print(f"default raw directory: {_paths.default_raw_dir()}")
