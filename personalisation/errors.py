@@ -25,6 +25,14 @@ class SchemaError(PersonalisationError, ValueError):
     """A tidy table breaks the tidy schema (see :mod:`personalisation.sources.schema`)."""
 
 
+class InvalidCountsError(SchemaError):
+    """Counts or values that cannot be right: negative, infinite, or numerator > denominator.
+
+    Raised by :mod:`personalisation.stats`; the message names the measure, the year and the
+    councils.
+    """
+
+
 class UnknownCouncilError(PersonalisationError, KeyError):
     """A council code (or name) that the council register does not know."""
 

@@ -44,7 +44,7 @@ Examples
 
 from __future__ import annotations
 
-from personalisation.stats._validate import InvalidCountsError
+from personalisation.errors import InvalidCountsError
 from personalisation.stats.change import ConvergenceResult, change, convergence
 from personalisation.stats.eligibility import eligibility
 from personalisation.stats.mix import dp_mix

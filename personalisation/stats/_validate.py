@@ -26,7 +26,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from personalisation.errors import MissingYearError, SchemaError, UnknownMeasureError
+from personalisation.errors import (
+    InvalidCountsError,
+    MissingYearError,
+    SchemaError,
+    UnknownMeasureError,
+)
 
 #: Coordinates on ``council`` that label results.
 COUNCIL_LABELS: tuple[str, ...] = ("council_name", "council_type", "region_code", "region_name")
@@ -37,14 +42,6 @@ NO_VALUE = "no published value"
 NO_COUNTS = "no numerator/denominator published"
 ZERO_DENOMINATOR = "denominator is zero"
 NOT_IN_DATA = "not in the data"
-
-
-class InvalidCountsError(SchemaError):
-    """Counts or values that cannot be right: negative, infinite, or numerator > denominator.
-
-    A :class:`~personalisation.errors.SchemaError` (and so a :class:`ValueError`); the
-    message names the measure, the year and the councils.
-    """
 
 
 def to_year(year: Any) -> int:
