@@ -90,6 +90,18 @@ spread = pz.stats.variation(cube, measure=measure, year=year)
 summary = spread.to_pandas().to_frame("value").reset_index(names="statistic") if hasattr(spread, "to_pandas") else spread
 written.append(outputs.save_table(summary.astype(str), output_dir, f"variation_{measure}_{year}", record))
 summary"""),
+        md("""
+## Is take-up spatially clustered?
+
+Global Moran's I over land neighbours (queen contiguity; councils with no land neighbour, such as the Isles of
+Scilly, are left out and listed as islands), with a permutation p-value, and each council's local (LISA) cluster:
+HH and LL are clusters of high or low take-up, HL and LH are outliers among their neighbours.
+"""),
+        code("""
+clusters = pz.stats.moran(cube, measure=measure, year=year)
+print(f"Moran's I = {clusters.I:.3f} (expected {clusters.expected_I:.3f}), permutation p = {clusters.p_value:.3f}, n = {clusters.n}")
+written.append(outputs.save_table(clusters.local, output_dir, f"lisa_{measure}_{year}", record))
+clusters.local.quadrant.value_counts()"""),
         code("outputs.write_record(output_dir, record, written)"),
     ],
     "regional_comparison.ipynb": [
