@@ -182,3 +182,10 @@ def test_figures_carry_their_provenance(cube, tmp_path):
     png, pdf = outputs.save_figure(fig, tmp_path, "trajectories", record)
     assert json.loads(Image.open(png).text["Description"]) == record
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_harmonised_cube_round_trips_through_netcdf(cube, tmp_path):
+    harmonised = pz.harmonise(cube.sel(measure=["sds_users", "dp_users"]), to="2023")
+    path = tmp_path / "harmonised.nc"
+    harmonised.to_netcdf(path, engine="netcdf4")
+    xr.testing.assert_identical(xr.load_dataset(path, engine="netcdf4"), harmonised)
