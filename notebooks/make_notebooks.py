@@ -319,7 +319,11 @@ def write_all(folder: Path = HERE) -> list[Path]:
     paths = []
     for name, cells in NOTEBOOKS.items():
         notebook = nbformat.v4.new_notebook(cells=cells)
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         notebook.metadata["language_info"] = {"name": "python"}
         for index, cell in enumerate(notebook.cells):
             cell["id"] = f"{Path(name).stem[:20]}-{index:02d}"
