@@ -39,6 +39,12 @@ def _fractions(ds: xr.Dataset, fraction: Any) -> np.ndarray:
     return values
 
 
+def _rank_by_year(table: pd.DataFrame, column: str) -> pd.Series:
+    """Rank (1 = highest, ties share the lowest rank) within each year, ignoring float noise."""
+    rounded = table[column].map(lambda x: float(f"{x:.12g}") if np.isfinite(x) else np.nan)
+    return rounded.groupby(table["year"]).rank(ascending=False, method="min")
+
+
 def eligibility(
     cube: xr.Dataset,
     measure: str | None = None,
@@ -124,9 +130,11 @@ def eligibility(
     table["eligible"] = eligible.ravel()
     table["rate"] = (num / den).ravel()
     table["rate_adjusted"] = (num / eligible).ravel()
-    by_year = table.groupby("year")
-    table["rank"] = by_year["rate"].rank(ascending=False, method="min")
-    table["rank_adjusted"] = by_year["rate_adjusted"].rank(ascending=False, method="min")
+    # rank on rates rounded to 12 significant digits: num/den and num/(den*f) round
+    # differently in floating point, which would otherwise break ties (e.g. several councils
+    # at 100%) differently and move the ranking when every council has the same fraction
+    table["rank"] = _rank_by_year(table, "rate")
+    table["rank_adjusted"] = _rank_by_year(table, "rate_adjusted")
     table["rank_change"] = table["rank"] - table["rank_adjusted"]
     table["exceeds_eligible"] = table["rate_adjusted"] > 1
     if threshold is not None:

@@ -45,3 +45,13 @@ def test_bad_fractions_and_gap_years(build):
     gap = build(value=[10.0, 20.0], years=[2022])
     with pytest.raises(MissingYearError, match="cannot be recomputed from rates alone"):
         stats.eligibility(gap, "sds_users", 2022)
+
+
+def test_one_fraction_for_all_never_moves_the_real_ranking():
+    """Councils tied at 100% stay tied when every denominator is scaled by the same fraction."""
+    import personalisation as pz
+
+    cube = pz.load_cube(measures=["sds_users"])
+    for fraction in (0.3, 0.7, 0.9):
+        table = pz.stats.eligibility(cube, "sds_users", 2021, fraction)
+        assert int(table["rank_change"].abs().sum()) == 0, fraction
