@@ -29,6 +29,7 @@ from personalisation.errors import (
     MissingYearError,
     SchemaError,
     SourceFormatError,
+    UnknownCouncilError,
     UnknownMeasureError,
 )
 from personalisation.sources.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS
@@ -143,6 +144,48 @@ def _valid_codes(vintage: str, codes: Sequence[str]) -> list[str]:
         return list(codes)
 
 
+def _check_councils(
+    rows: pd.DataFrame,
+    council_ids: Sequence[str],
+    vintage_of: dict[int, str],
+    valid: dict[str, list[str]],
+) -> None:
+    """Refuse codes the register does not know; warn about figures outside their year's geography.
+
+    ONS published some mid-year estimates on a later geography (mid-2020 on the April 2021
+    councils), so ``ONS MYE`` rows are exempt from the warning.
+    """
+    try:
+        from personalisation.geo import register
+
+        known = set(register.councils()["council_code"])
+    except (ImportError, FileNotFoundError, AttributeError):
+        return
+    unknown = sorted(set(council_ids) - known)
+    if unknown:
+        import difflib
+
+        hints = {c: difflib.get_close_matches(c, sorted(known), n=3) for c in unknown[:5]}
+        raise UnknownCouncilError(
+            f"council code(s) not in the council register: {unknown[:10]}"
+            f"{' and more' if len(unknown) > 10 else ''}; close matches: {hints}"
+        )
+    checked = rows[rows["definition"] != "ONS MYE"]
+    outside = [
+        f"{code} in {year}"
+        for (code, year) in checked[["council_code", "year"]]
+        .drop_duplicates()
+        .itertuples(index=False)
+        if code not in valid[vintage_of[int(year)]]
+    ]
+    if outside:
+        warnings.warn(
+            f"{len(outside)} council-year(s) carry figures although the council was not in force "
+            f"in that year's geography: {outside[:10]}{' ...' if len(outside) > 10 else ''}",
+            stacklevel=3,
+        )
+
+
 def _vintages(years: Sequence[int]) -> list[str]:
     try:
         from personalisation.geo.register import vintage_for_year
@@ -245,6 +288,8 @@ def cube_from_tidy(
     collected = rows.groupby(["year", "measure"]).size()
     vintages = _vintages(year_ids)
     valid = {v: _valid_codes(v, council_ids) for v in set(vintages)}
+    if geography_level == "council":
+        _check_councils(rows, council_ids, dict(zip(year_ids, vintages, strict=True)), valid)
     for j, year in enumerate(year_ids):
         absent_council = ~np.isin(council_ids, valid[vintages[j]])
         for k, measure in enumerate(measure_ids):

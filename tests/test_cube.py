@@ -83,6 +83,21 @@ def test_cube_from_tidy_rejects_unknown_measure_and_year():
         cube_from_tidy(tidy, years=[2012])
 
 
+def test_unknown_council_code_is_refused():
+    from personalisation.errors import UnknownCouncilError
+
+    tidy = pd.DataFrame([_row(), _row(council_code="E10099999", council_name="Nowhere")])
+    with pytest.raises(UnknownCouncilError, match="E10099999"):
+        cube_from_tidy(tidy)
+
+
+def test_figure_for_a_retired_council_is_flagged():
+    # Bournemouth (E06000028) was abolished in April 2019: a 2020-21 figure for it is suspect
+    tidy = pd.DataFrame([_row(), _row(council_code="E06000028", council_name="Bournemouth")])
+    with pytest.warns(UserWarning, match="E06000028 in 2021"):
+        cube_from_tidy(tidy)
+
+
 # --------------------------------------------------------------------------- shipped data
 
 
