@@ -62,7 +62,9 @@ __all__ = ["HARMONISED_STATUS_VALUES", "METHODS", "apply_edges", "crosswalk", "h
 HARMONISED_STATUS_VALUES: tuple[str, ...] = CUBE_STATUS_VALUES
 METHODS: tuple[str, ...] = ("aggregate", "apportion")
 _STATUS_CODE = {name: i for i, name in enumerate(HARMONISED_STATUS_VALUES)}
-_PUBLISHED, _MISSING, _ESTIMATED = (_STATUS_CODE[s] for s in ("published", "missing", "estimated"))
+_PUBLISHED, _MISSING, _ESTIMATED, _NOT_COMPUTABLE = (
+    _STATUS_CODE[s] for s in ("published", "missing", "estimated", "not-computable")
+)
 
 
 # --------------------------------------------------------------------------- the relation
@@ -542,7 +544,8 @@ def apply_edges(
     rate = xr.where(den > 0, 100.0 * num / den.where(den > 0), np.nan)
     value = xr.where(whole_da, total, xr.where(is_count, total, rate))
     common = xr.where(lo == hi, lo, _MISSING)
-    common = xr.where((common == _PUBLISHED) | (common == _ESTIMATED), _MISSING, common)
+    # every part published but no value recomputable (rates without counts): say so
+    common = xr.where((common == _PUBLISHED) | (common == _ESTIMATED), _NOT_COMPUTABLE, common)
     estimated = xr.DataArray(n_apportioned > 0, dims="unit") | (n_est > 0)
     computed = xr.where(value.notnull(), xr.where(estimated, _ESTIMATED, _PUBLISHED), common)
     status = _decode_status(xr.where(whole_da, lo, computed).astype(np.int16))

@@ -73,8 +73,15 @@ KEY_COLUMNS: tuple[str, ...] = (
 
 STATUS_VALUES: tuple[str, ...] = ("published", "suppressed", "not-collected", "missing")
 #: Statuses a cube cell may carry beyond the tidy ones: the council did not exist in that
-#: year's geography, or the value was apportioned by :func:`personalisation.harmonise`.
-CUBE_STATUS_VALUES: tuple[str, ...] = (*STATUS_VALUES, "not-in-geography", "estimated")
+#: year's geography; the value was apportioned by :func:`personalisation.harmonise`; or a
+#: harmonised unit's parts were all published but as rates only, so no rate can be
+#: recomputed for the unit (never averaged).
+CUBE_STATUS_VALUES: tuple[str, ...] = (
+    *STATUS_VALUES,
+    "not-in-geography",
+    "estimated",
+    "not-computable",
+)
 GEOGRAPHY_LEVELS: tuple[str, ...] = ("council", "region", "council_type", "england")
 
 #: Cell contents that publishers use for "withheld" (suppressed) ...
