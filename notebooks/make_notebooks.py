@@ -143,10 +143,14 @@ written.append(outputs.save_table(by_type, output_dir, f"council_types_{measure}
 by_region[["group_name", "n_councils", "pooled_rate", "ci_low", "ci_high", "unweighted_mean", "rank", "reason"]]"""),
         md("## The chosen region's councils"),
         code("""
-in_region = cube.where(cube.region_code == resolved["region"], drop=True)
-fig = pz.plot.regions(in_region, measure, year, by="council_type")
+in_region = cube.sel(council=cube.region_code == resolved["region"])
+region_name = str(in_region.region_name.values[0])
+fig = pz.plot.regions(in_region, measure, year, by="council_type",
+                      title=f"{region_name}: councils by type, {in_region.period.sel(year=year).item()}")
 written += outputs.save_figure(fig, output_dir, f"region_{resolved['region']}_{measure}_{year}", record)
-region_councils = pz.stats.variation(cube.where(cube.region_code == resolved["region"], drop=True), measure=measure, year=year)
+spread = pz.stats.variation(in_region, measure=measure, year=year).to_pandas()
+written.append(outputs.save_table(spread.astype(str).to_frame("value").reset_index(names="statistic"),
+                                  output_dir, f"variation_{resolved['region']}_{measure}_{year}", record))
 fig"""),
         code("outputs.write_record(output_dir, record, written)"),
     ],
@@ -174,9 +178,9 @@ output_dir = "outputs/variation_over_time"
 outputs.check_parameters(cube, measure=measure, years=[from_year, to_year])
 if from_year >= to_year:
     raise ValueError(f"from_year ({from_year}) must be before to_year ({to_year})")
-record = outputs.provenance(cube, {"measure": measure, "from_year": from_year, "to_year": to_year})
 years = [int(y) for y in cube.year.values if from_year <= y <= to_year]
 harmonised = pz.harmonise(cube.sel(year=years, measure=[measure]), to=pz.geo.vintage_for_year(to_year))
+record = outputs.provenance(harmonised, {"measure": measure, "from_year": from_year, "to_year": to_year})
 record"""
         ),
         md("## Trajectories"),
@@ -291,9 +295,7 @@ output_dir = "outputs/targets"
             SETUP
             + """
 outputs.check_parameters(cube, measure=measure, year=target_year)
-for name, value in {"threshold": threshold, "lower": lower}.items():
-    if not 0 <= float(value) <= 100:
-        raise ValueError(f"{name} is a percentage between 0 and 100, not {value!r}")
+threshold, lower = outputs.as_percent(threshold, "threshold"), outputs.as_percent(lower, "lower")
 record = outputs.provenance(cube, {"threshold": threshold, "lower": lower, "target_year": target_year, "measure": measure})
 result = pz.stats.targets(cube, measure=measure, year=target_year, threshold=threshold / 100, lower=lower / 100)
 record"""

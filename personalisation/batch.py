@@ -304,6 +304,14 @@ def _first_and_last_ascof_year() -> list[int]:
     return [years[0], years[-1]]
 
 
+def _last_year_with_counts() -> list[int]:
+    """The last year whose council ASCOF figures come with numerators and denominators
+    (pooled regional rates and intervals need them), from the shipped cube."""
+    cube = _shipped_cube()
+    counts = cube["denominator"].sel(measure="sds_users").notnull().any("council")
+    return [int(cube["year"].values[counts.values].max())]
+
+
 def _shipped_cube() -> Any:
     from personalisation import load_cube
 
@@ -345,6 +353,9 @@ _FIRST_LAST = LazyValues(
     "first and last ASCOF year in the measure registry", _first_and_last_ascof_year
 )
 _LAST = LazyValues("last ASCOF year in the measure registry", _last_ascof_year)
+_LAST_COUNTS = LazyValues(
+    "last ASCOF year with numerators and denominators in the shipped cube", _last_year_with_counts
+)
 _FIRST = LazyValues("first ASCOF year in the measure registry", _first_ascof_year)
 _YEARS = LazyValues("every ASCOF year in the measure registry", _ascof_years)
 _MEASURES = LazyValues("every ASCOF measure", _ascof_measures)
@@ -374,7 +385,7 @@ PRESETS: dict[str, Preset] = {
                 ),
                 (
                     "regional_comparison.ipynb",
-                    {"measure": "sds_users", "year": _LAST, "region": "London"},
+                    {"measure": "sds_users", "year": _LAST_COUNTS, "region": "London"},
                 ),
                 (
                     "variation_over_time.ipynb",
@@ -393,7 +404,7 @@ PRESETS: dict[str, Preset] = {
                 ("takeup_map.ipynb", {"measure": "sds_users", "year": _LAST, "kind": "hex"}),
                 (
                     "regional_comparison.ipynb",
-                    {"measure": "sds_users", "year": _LAST, "region": "London"},
+                    {"measure": "sds_users", "year": _LAST_COUNTS, "region": "London"},
                 ),
                 (
                     "variation_over_time.ipynb",

@@ -122,6 +122,27 @@ def check_parameters(
     return resolved
 
 
+def as_percent(value: Any, name: str) -> float:
+    """A percentage parameter as a float in [0, 100], or a clear error naming the parameter.
+
+    Examples
+    --------
+    >>> as_percent("70", "threshold")
+    70.0
+    >>> as_percent("abc", "threshold")
+    Traceback (most recent call last):
+    ...
+    ValueError: threshold must be a percentage between 0 and 100, not 'abc'
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 0 <= number <= 100:
+        raise ValueError(f"{name} must be a percentage between 0 and 100, not {value!r}")
+    return number
+
+
 def resolve_council(cube: xr.Dataset, council: str) -> str:
     """A council code from a code or a (case-insensitive) name in the cube."""
     codes = [str(c) for c in cube.council.values]

@@ -483,6 +483,7 @@ def regions(
     by: str = "region",
     level: float = 0.95,
     highlight: Sequence[str] = (),
+    title: str | None = None,
     figsize: tuple[float, float] = (8.0, 5.5),
 ) -> Figure:
     """Councils as points per region, with each region's pooled rate and its interval.
@@ -500,6 +501,9 @@ def regions(
         Confidence level of the pooled intervals.
     highlight
         Council codes or names drawn in colour and labelled.
+    title
+        Figure title; default the measure label and period (say which councils a cut of
+        the cube holds, e.g. "London boroughs by council type").
     figsize
         Figure size in inches.
 
@@ -569,7 +573,7 @@ def regions(
         markersize=5,
         capsize=3,
         zorder=4,
-        label=f"Pooled rate, {_level_text(level)} interval",
+        label=f"Pooled rate, {_level_text(level)} interval" if np.isfinite(pooled).any() else None,
     )
     for artist in bars.get_children():
         artist.set_gid("pooled")
@@ -611,5 +615,5 @@ def regions(
     ax.set_xlabel(_wrapped(style.value_label(cube, measure)))
     ax.set_ylabel("Region" if by == "region" else "Council type")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    _finish(fig, ax, cube, style.figure_title(cube, measure, year), measure, [year])
+    _finish(fig, ax, cube, title or style.figure_title(cube, measure, year), measure, [year])
     return fig

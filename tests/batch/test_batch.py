@@ -165,8 +165,14 @@ def test_main_preset_plans_a_representative_batch(tmp_path, monkeypatch):
     assert {m["kind"] for m in maps} == {"polygons", "hex"}
     assert {m["measure"] for m in maps} == {"sds_users", "dp_users"}
     assert {m["year"] for m in maps} == {years[0], years[-1]}
+    # pooled regional rates need counts: the last year published with numerators and denominators
+    with_counts = batch._last_year_with_counts()[0]
+    cube = batch._shipped_cube()
+    assert cube.denominator.sel(year=with_counts, measure="sds_users").notnull().any()
+    later = [y for y in years if y > with_counts]
+    assert all(cube.denominator.sel(year=later, measure="sds_users").isnull().all("council"))
     assert by_notebook["regional_comparison.ipynb"] == [
-        {"measure": "sds_users", "year": years[-1], "region": "London"}
+        {"measure": "sds_users", "year": with_counts, "region": "London"}
     ]
     assert len(by_notebook["council_profile.ipynb"]) == 2
     assert by_notebook["targets.ipynb"][0]["target_year"] == years[-1]

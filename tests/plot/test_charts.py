@@ -177,3 +177,13 @@ def test_regions_by_council_type_and_year_without_counts(cube):
     assert _by_gid(ax.lines, "England") == []
     (note,) = _by_gid(ax.texts, "pooled_note")
     assert "not computable" in note.get_text().replace("\n", " ")
+
+
+def test_regions_without_counts_promises_no_pooled_rate_and_takes_a_title(cube):
+    fig = regions(_without_counts(cube, 2015), "sds_users", 2015, title="Councils of one region")
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any(label.startswith("Pooled rate") for label in labels)
+    assert ax.get_title() == "Councils of one region"
+    with_counts = regions(cube, "sds_users", 2015).axes[0]
+    assert any(t.get_text().startswith("Pooled rate") for t in with_counts.get_legend().get_texts())
