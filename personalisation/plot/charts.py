@@ -287,6 +287,24 @@ def _level_text(level: float) -> str:
     return f"{round(level * 100, 6):g}%"
 
 
+def _stacked_offsets(
+    x: np.ndarray, y: np.ndarray, *, near_x: float = 0.12, near_y: float = 0.02
+) -> list[float]:
+    """Downward offsets (points) so labels of nearby points (x, y in 0..1) do not overprint.
+
+    Points are taken in the given order; a label within ``near_x`` and ``near_y`` of an
+    earlier label is moved 7 points below the lowest of them.
+    """
+    placed: list[tuple[float, float, float]] = []
+    offsets = []
+    for xi, yi in zip(x, y, strict=True):
+        clash = [o for (px, py, o) in placed if abs(px - xi) < near_x and abs(py - yi) < near_y]
+        offset = max(clash) + 7.0 if clash else 0.0
+        placed.append((xi, yi, offset))
+        offsets.append(offset)
+    return offsets
+
+
 def funnel(
     cube: xr.Dataset,
     measure: str,
@@ -423,14 +441,20 @@ def funnel(
 
     flag_column = flag_columns[levels.index(label_level)]
     outliers = used[used[flag_column].isin(["above", "below"]) & ~used["council"].isin(chosen)]
-    for row in outliers.itertuples():
+    outliers = outliers.sort_values(["rate", "denominator"], ascending=[False, True])
+    offsets = _stacked_offsets(
+        outliers["denominator"].to_numpy(dtype=float) / max(float(grid[-1]), 1.0),
+        outliers["rate"].to_numpy(dtype=float),
+    )
+    for row, dy in zip(outliers.itertuples(), offsets, strict=True):
         note = ax.annotate(
             row.council_name,
             (row.denominator, 100 * row.rate),
-            xytext=(3, 3),
+            xytext=(3, 3 - dy),
             textcoords="offset points",
             fontsize=6,
             color="#333333",
+            arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.4} if dy else None,
         )
         note.set_gid("outlier_label")
     for i, code in enumerate(chosen):
@@ -457,7 +481,9 @@ def funnel(
                 color=colour,
             ).set_gid("highlight_label")
 
-    excluded = len(table) - len(used)
+    excluded = int(
+        (~table["council"].isin(used["council"]) & (table["reason"] != "not-in-geography")).sum()
+    )
     if excluded:
         _side_note(
             ax,

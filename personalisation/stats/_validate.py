@@ -33,6 +33,9 @@ from personalisation.errors import (
     UnknownMeasureError,
 )
 
+#: Status of a council that did not exist in a year's geography (see the cube).
+NOT_IN_GEOGRAPHY = "not-in-geography"
+
 #: Coordinates on ``council`` that label results.
 COUNCIL_LABELS: tuple[str, ...] = ("council_name", "council_type", "region_code", "region_name")
 
@@ -219,6 +222,10 @@ def prepare(
     for name in ("value", "numerator", "denominator"):
         ds[name] = ds[name].astype(float)
     ds["status"] = ds["status"].astype(str)
+    # councils that did not exist in any of the selected years are not part of the question
+    gone = (ds["status"] == NOT_IN_GEOGRAPHY).all("year")
+    if bool(gone.any()) and not bool(gone.all()):
+        ds = ds.sel(council=~gone.values)
     for label in COUNCIL_LABELS:
         if label not in ds.coords:
             ds = ds.assign_coords({label: ("council", ["unknown"] * ds.sizes["council"])})
@@ -331,12 +338,15 @@ def reasons(ds: xr.Dataset, *, counts: bool) -> xr.DataArray:
 def summarise_reasons(why: Iterable[str]) -> str:
     """Count reasons: ``['', 'missing', 'missing', 'suppressed']`` -> ``'missing: 2; suppressed: 1'``.
 
+    Councils that did not exist that year (``not-in-geography``) are not exclusions and
+    are not counted.
+
     Examples
     --------
     >>> summarise_reasons(["", "missing", "missing", "suppressed"])
     'missing: 2; suppressed: 1'
     """
-    counts = pd.Series([w for w in why if w]).value_counts()
+    counts = pd.Series([w for w in why if w and w != NOT_IN_GEOGRAPHY]).value_counts()
     return "; ".join(f"{k}: {int(v)}" for k, v in sorted(counts.items()))
 
 

@@ -106,7 +106,7 @@ def _one_year(
     x = values[ok]
     out: dict[str, Any] = {
         "n_councils": int(ok.sum()),
-        "n_excluded": int((~ok).sum()),
+        "n_excluded": int((~ok & (np.asarray(why) != v.NOT_IN_GEOGRAPHY)).sum()),
         "excluded": v.summarise_reasons(why),
     }
     if x.size == 0:

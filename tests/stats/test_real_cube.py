@@ -82,3 +82,14 @@ def test_isles_of_scilly_is_an_island(cubes):
     local = result.local.set_index("council_name")
     assert local.loc["Isles of Scilly", "quadrant"] == "island"
     assert result.n > 100 and -1 <= result.I <= 1
+
+
+def test_councils_that_did_not_exist_are_not_counted_as_excluded():
+    import personalisation as pz
+
+    cube = pz.load_cube(measures=["sds_users"])
+    spread = pz.stats.variation(cube, measure="sds_users", year=2021)
+    assert "not-in-geography" not in str(spread.excluded.values)
+    table = pz.stats.regional(cube, measure="sds_users", year=2021)
+    england = table[table["group"] == "E92000001"].iloc[0]
+    assert england["n_councils"] == len(pz.councils("2020"))  # the councils of 2020-21
