@@ -285,7 +285,8 @@ def attach_geometry(
         vintage = _vintage_of_years(cube, [int(y) for y in cube["year"].values])
     gdf = _geometry_table(vintage, kind)
     resolved = str(gdf.attrs["vintage"])
-    gdf = with_units(gdf, [str(c) for c in cube["council"].values], resolved)
+    if str(cube.attrs.get("geography_vintage", "")) == resolved:  # harmonised onto this vintage
+        gdf = with_units(gdf, [str(c) for c in cube["council"].values], resolved)
     geoms, no_geometry, no_data = _match(cube, gdf, resolved, kind)
     out = cube.drop_vars("geometry", errors="ignore")
     out = out.assign_coords(geometry=("council", np.array(geoms, dtype=object)))

@@ -181,3 +181,18 @@ def test_harmonised_units_get_dissolved_geometry() -> None:
     assert abs(cumbria.area - parts.area.sum()) < 1e-6 * cumbria.area
     assert units.set_index("council_code").council_name["E06000058+E06000059"].count("+") == 1
     assert len(units) == len(shapes) - 4 + 2
+
+
+def test_old_councils_on_a_later_vintage_are_reported_not_given_successor_shapes() -> None:
+    import warnings
+
+    import personalisation as pz
+
+    cube = pz.load_cube(measures=["sds_users"], years=[2018])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = pz.to_geodataframe(cube, 2018, "sds_users", vintage="2023")
+    missing = frame.attrs["councils_without_geometry"]
+    assert any(entry.startswith("E06000028") for entry in missing)  # Bournemouth
+    assert frame.set_index("council").geometry["E06000028"].is_empty
+    assert any("no boundaries" in str(w.message) for w in caught)
