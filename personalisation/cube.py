@@ -32,7 +32,7 @@ from personalisation.errors import (
     UnknownCouncilError,
     UnknownMeasureError,
 )
-from personalisation.sources.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS
+from personalisation.sources.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS, validate_tidy
 
 INDICATORS_FILE = "indicators.csv"
 METADATA_FILE = "metadata.json"
@@ -75,8 +75,7 @@ def _read_tidy_cached(path: str, mtime: float) -> pd.DataFrame:
         ) from exc
     if frame["year"].isna().any():
         raise SchemaError(f"{path}: rows without a year (truncated file?)")
-    frame["year"] = frame["year"].astype("int64")
-    return frame
+    return validate_tidy(frame, where=str(path))
 
 
 def load_tidy(data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -145,6 +144,7 @@ def _valid_codes(vintage: str, codes: Sequence[str]) -> list[str]:
 
 
 def _check_councils(
+    level_rows: pd.DataFrame,
     rows: pd.DataFrame,
     council_ids: Sequence[str],
     vintage_of: dict[int, str],
@@ -152,7 +152,8 @@ def _check_councils(
 ) -> None:
     """Refuse codes the register does not know; warn about figures outside their year's geography.
 
-    ONS published some mid-year estimates on a later geography (mid-2020 on the April 2021
+    Every council code of the table (any disaggregation) must be in the register.  ONS
+    published some mid-year estimates on a later geography (e.g. mid-2020 on the April 2021
     councils), so ``ONS MYE`` rows are exempt from the warning.
     """
     try:
@@ -161,7 +162,7 @@ def _check_councils(
         known = set(register.councils()["council_code"])
     except (ImportError, FileNotFoundError, AttributeError):
         return
-    unknown = sorted(set(council_ids) - known)
+    unknown = sorted(set(level_rows["council_code"].unique()) - known)
     if unknown:
         import difflib
 
@@ -248,12 +249,19 @@ def cube_from_tidy(
         raise ValueError(
             f"geography_level must be one of {GEOGRAPHY_LEVELS}, not {geography_level!r}"
         )
-    rows = tidy[
-        (tidy["geography_level"] == geography_level) & (tidy["disaggregation"] == disaggregation)
-    ]
+    unknown_ids = sorted(set(tidy["measure"].unique()) - {m.id for m in measure_registry.MEASURES})
+    if unknown_ids:
+        raise UnknownMeasureError(
+            f"measure id(s) {unknown_ids} are not in the measure registry "
+            f"(personalisation.measures.registry())"
+        )
+    level_rows = tidy[tidy["geography_level"] == geography_level]
+    rows = level_rows[level_rows["disaggregation"] == disaggregation]
     if rows.empty:
-        raise MissingYearError(
-            f"no rows at level {geography_level!r} with disaggregation {disaggregation!r}"
+        bands = sorted(level_rows["disaggregation"].unique())
+        raise ValueError(
+            f"no rows at level {geography_level!r} with disaggregation {disaggregation!r}; "
+            f"disaggregations published: {bands}"
         )
     if measures is not None:
         measures = list(measures)
@@ -261,7 +269,14 @@ def cube_from_tidy(
             measure_registry.get(m)  # raises UnknownMeasureError for ids not in the registry
         absent = sorted(set(measures) - set(rows["measure"]))
         if absent:
-            raise UnknownMeasureError(f"no data for measure(s) {absent} in the table")
+            bands = {
+                m: sorted(level_rows.loc[level_rows["measure"] == m, "disaggregation"].unique())
+                for m in absent
+            }
+            raise UnknownMeasureError(
+                f"no {disaggregation!r} figures for measure(s) {absent} in the table; "
+                f"disaggregations published: {bands} (pass disaggregation=...)"
+            )
         rows = rows[rows["measure"].isin(measures)]
     if years is not None:
         years = [int(y) for y in years]
@@ -289,7 +304,9 @@ def cube_from_tidy(
     vintages = _vintages(year_ids)
     valid = {v: _valid_codes(v, council_ids) for v in set(vintages)}
     if geography_level == "council":
-        _check_councils(rows, council_ids, dict(zip(year_ids, vintages, strict=True)), valid)
+        _check_councils(
+            level_rows, rows, council_ids, dict(zip(year_ids, vintages, strict=True)), valid
+        )
     for j, year in enumerate(year_ids):
         absent_council = ~np.isin(council_ids, valid[vintages[j]])
         for k, measure in enumerate(measure_ids):

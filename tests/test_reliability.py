@@ -152,6 +152,36 @@ def test_text_in_a_numeric_column_is_a_clear_error(tmp_path):
         pz.load_cube(data_dir=folder)
 
 
+@pytest.mark.parametrize(
+    ("damage", "error", "message"),
+    [
+        ("duplicate", SchemaError, "duplicated figures"),
+        ("bogus_status", SchemaError, "status must be one of"),
+        ("suppressed_zero", SchemaError, "must be NaN"),
+        ("unknown_measure", pz.errors.UnknownMeasureError, "sds_userz"),
+        ("unknown_council", pz.errors.UnknownCouncilError, "E08999999"),
+    ],
+)
+def test_damaged_rows_in_the_shipped_table_are_named(tmp_path, damage, error, message):
+    folder = _copy_data(tmp_path)
+    path = folder / "indicators.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = frame.index[(frame.measure == "sds_users") & (frame.geography_level == "council")][0]
+    if damage == "duplicate":
+        frame = pd.concat([frame, frame.loc[[row]]])
+    elif damage == "bogus_status":
+        frame.loc[row, "status"] = "bogus"
+    elif damage == "suppressed_zero":
+        frame.loc[row, ["status", "value"]] = ["suppressed", "0"]
+    elif damage == "unknown_measure":
+        frame.loc[row, "measure"] = "sds_userz"
+    else:
+        frame.loc[row, "council_code"] = "E08999999"
+    frame.to_csv(path, index=False)
+    with pytest.raises(error, match=message):
+        pz.load_cube(data_dir=folder)
+
+
 # --------------------------------------------------------------------------- reproducibility
 
 
