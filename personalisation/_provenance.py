@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ def file_record(
     path = Path(path)
     return {
         "id": source_id,
-        "path": Path(path).resolve().relative_to(Path(raw_dir).resolve()).as_posix(),
+        # relative to the raw folder as given (not resolved: a raw folder of symlinks is fine)
+        "path": Path(os.path.relpath(os.path.abspath(path), os.path.abspath(raw_dir))).as_posix(),
         "bytes": path.stat().st_size,
         "sha256": sha256_file(path),
         "publisher": publisher,

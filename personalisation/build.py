@@ -34,7 +34,7 @@ from personalisation._provenance import (
     file_record,
     write_json,
 )
-from personalisation.errors import DataNotFoundError
+from personalisation.errors import DataNotFoundError, PersonalisationError, UnknownCouncilError
 from personalisation.sources.schema import KEY_COLUMNS, TIDY_COLUMNS, validate_tidy
 
 INDICATORS_FILE = "indicators.csv"
@@ -203,6 +203,27 @@ def codes_in_force(tidy: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def check_council_codes(frames: dict[str, pd.DataFrame], known: set[str]) -> None:
+    """Refuse council codes that the council register (built from the same raw files) lacks.
+
+    Raises
+    ------
+    UnknownCouncilError
+        Naming the source, the codes and their published names.
+    """
+    for source_id, frame in frames.items():
+        councils = frame[frame["geography_level"] == "council"]
+        unknown = councils[~councils["council_code"].isin(known)]
+        if len(unknown):
+            named = unknown.drop_duplicates("council_code")[
+                ["council_code", "council_name", "period"]
+            ]
+            raise UnknownCouncilError(
+                f"{source_id}: council code(s) not in the council register: "
+                f"{named.head(10).to_dict(orient='records')}"
+            )
+
+
 def combine_sources(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Stack the readers' tables, keep one figure per key by source precedence, cross-check overlaps.
 
@@ -309,15 +330,19 @@ def build_data(
 
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from personalisation.geo.register import build_events
+    from personalisation.geo.register import build_events, build_register
 
     frames = read_sources(raw_dir, progress=progress)
     events = build_events(raw_dir)
     frames = {name: codes_in_force(frame, events) for name, frame in frames.items()}
+    check_council_codes(frames, set(build_register(raw_dir)["council_code"]))
     tidy, checks = combine_sources(frames)
     indicators = out_dir / INDICATORS_FILE
-    write_tidy(tidy, indicators)
-    digest = hashlib.sha256(indicators.read_bytes()).hexdigest()
+    # write beside, then move into place together, so a failed build never leaves the table and
+    # its metadata out of step
+    staged = out_dir / f".{INDICATORS_FILE}.new"
+    write_tidy(tidy, staged)
+    digest = hashlib.sha256(staged.read_bytes()).hexdigest()
     metadata = {
         "title": "Council indicators of self-directed support, direct payments and population, England",
         "data_version": digest[:12],
@@ -349,7 +374,10 @@ def build_data(
         .drop(columns=["definition"])
         .to_dict(orient="records"),
     }
-    write_json(metadata, out_dir / METADATA_FILE)
+    staged_metadata = out_dir / f".{METADATA_FILE}.new"
+    write_json(metadata, staged_metadata)
+    staged.replace(indicators)
+    staged_metadata.replace(out_dir / METADATA_FILE)
     (out_dir / "README.md").write_text(data_readme(metadata), encoding="utf-8")
     return indicators
 
@@ -500,14 +528,23 @@ def run_from_args(args: argparse.Namespace) -> int:
         return 2
     out_root = args.out or _paths.REPO_DIR
     start = time.perf_counter()
+    try:
+        return _build(Path(raw_dir), Path(out_root), args.only, start)
+    except PersonalisationError as exc:
+        print(f"error: {exc}")
+        return 2
+
+
+def _build(raw_dir: Path, out_root: Path, only: str | None, start: float) -> int:
+    """Rebuild ``data/`` and/or ``geo/`` under ``out_root``, printing progress."""
 
     def progress(step: str) -> None:
         print(f"[{time.perf_counter() - start:6.1f}s] {step}", flush=True)
 
-    if args.only in (None, "data"):
+    if only in (None, "data"):
         path = build_data(raw_dir, Path(out_root) / "data", progress=progress)
         print(f"wrote {path}")
-    if args.only in (None, "geo"):
+    if only in (None, "geo"):
         build_geo(raw_dir, Path(out_root) / "geo", progress=progress)
         print(f"wrote {Path(out_root) / 'geo'}")
     print(f"done in {time.perf_counter() - start:.1f}s")

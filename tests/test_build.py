@@ -68,3 +68,42 @@ def test_missing_raw_file_is_named(tmp_path):
 def test_missing_raw_directory_exit_code(tmp_path, capsys):
     assert main(["build-data", "--raw", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
     assert "not found" in capsys.readouterr().out
+
+
+def _symlinked_raw(raw_dir: Path, target: Path) -> Path:
+    """A raw folder of symlinks to the real files (as `cp -rs` makes)."""
+    for path in raw_dir.rglob("*"):
+        if path.is_file():
+            link = target / path.relative_to(raw_dir)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(path)
+    return target
+
+
+def test_unknown_council_code_in_a_raw_file_stops_the_build(raw_dir, tmp_path, capsys):
+    raw = _symlinked_raw(raw_dir, tmp_path / "raw")
+    trend = raw / "indicators/ascof_compiled_acbockmuehl/trend_data.csv"
+    text = trend.read_text(encoding="utf-8").replace(",E08000003,", ",E08999999,")
+    trend.unlink()
+    trend.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["build-data", "--raw", str(raw), "--out", str(out), "--only", "data"]) == 2
+    message = capsys.readouterr().out
+    assert "E08999999" in message and "ascof_trend_2017_24" in message
+    assert not (out / "data" / "indicators.csv").exists()  # nothing half-written
+
+
+def test_symlinked_raw_folder_builds_the_same_data(raw_dir, rebuilt, tmp_path):
+    raw = _symlinked_raw(raw_dir, tmp_path / "raw")
+    build.build_data(raw, tmp_path / "data")
+    assert filecmp.cmp(
+        tmp_path / "data" / "indicators.csv", rebuilt / "data" / "indicators.csv", shallow=False
+    )
+    assert filecmp.cmp(
+        tmp_path / "data" / "metadata.json", rebuilt / "data" / "metadata.json", shallow=False
+    )
+
+
+def test_empty_raw_folder_is_a_clear_error(tmp_path, capsys):
+    assert main(["build-data", "--raw", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "raw files missing" in capsys.readouterr().out
