@@ -287,7 +287,7 @@ def read_ascof_trend(path: str | Path, *, source_id: str | None = None) -> pd.Da
     table = _keep_registry_groups(table)
     table = _text_columns(table, [c for c in table.columns if c not in ("_row", "measure_value")])
     table["period"] = _periods_from_column(table, where=where)
-    table = _map_measures(table)
+    table = _map_measures(table, where=where)
 
     for column, expected in (("disaggregation", "total"), ("measure_type", "outcome")):
         if column in table.columns:
@@ -427,7 +427,7 @@ def _tidy_from_open_data(
     table = _keep_registry_groups(table)  # early: the rds holds every ASCOF measure
     table = _text_columns(table, [c for c in table.columns if c not in ("_row", "measure_value")])
     table["period"] = _periods(table, period=period, file_name=file_name, where=where)
-    table = _map_measures(table)
+    table = _map_measures(table, where=where)
 
     kind = table["measure_type"].str.lower()
     unknown = ~kind.isin(list(_FIGURE_TYPES) + list(_IGNORED_TYPES))
@@ -686,21 +686,31 @@ def _periods(
     return pd.Series(period, index=table.index, dtype=object)
 
 
-def _map_measures(table: pd.DataFrame) -> pd.DataFrame:
-    """Add the canonical measure; drop rows whose code is not one of ours *in that year*.
+def _map_measures(table: pd.DataFrame, *, where: str = "") -> pd.DataFrame:
+    """Add the canonical measure of every row.
 
-    Those rows are other ASCOF measures (e.g. 2023-24's ``1C``, carer quality of life), not
-    figures of ours, so dropping them loses nothing.
+    Rows of other ASCOF measures (2023-24's ``1C``, carer quality of life; the pre-2023
+    ``3D1``, finding information) never reach here (see :func:`_keep_registry_groups`).  A
+    code that is one of ours in *another* framework year (``3D1A`` in 2019-20, ``1C1A`` in
+    2023-24) is a mislabelled file: it raises rather than being dropped or mapped.
+
+    Raises
+    ------
+    SourceFormatError
+        Naming the code, the year and how many rows carry it.
     """
-    mapping: dict[tuple[str, str], str | None] = {}
+    mapping: dict[tuple[str, str], str] = {}
     for group, period in table[["group", "period"]].drop_duplicates().itertuples(index=False):
         try:
             mapping[(group, period)] = measure_for_code(group, period)
-        except UnknownMeasureError:
-            mapping[(group, period)] = None
+        except UnknownMeasureError as exc:
+            rows = int(((table["group"] == group) & (table["period"] == period)).sum())
+            raise SourceFormatError(
+                f"{where}: {rows} row(s) carry measure code {group!r} in {period}, which is not "
+                f"how self-directed support / direct payments were coded that year: {exc}"
+            ) from None
     measures = [mapping[k] for k in zip(table["group"], table["period"], strict=True)]
-    table = table.assign(measure=measures)
-    return table.loc[table["measure"].notna()].copy()
+    return table.assign(measure=measures)
 
 
 def _parse_values(table: pd.DataFrame, *, where: str) -> pd.DataFrame:

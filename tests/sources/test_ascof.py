@@ -513,7 +513,6 @@ class TestOpenDataLayout:
             for r in (
                 *_open_rows(),
                 *_open_rows("3D1", "3D1", values=("60", "6", "10")),  # finding information
-                *_open_rows("3D1A", "3D1A", values=("70", "7", "10")),  # not ours before 2023
             )
         ]
         path = _write_csv(tmp_path / "y.csv", rows, [*OPEN_COLUMNS, "Return Year"])
@@ -523,6 +522,18 @@ class TestOpenDataLayout:
         assert tidy["value"].tolist() == [50.0]
         with pytest.raises(SourceFormatError, match="2017-18"):
             read_ascof_open_data(path, period="2017-18")
+
+    def test_our_code_from_another_framework_year_is_refused(self, tmp_path: Path) -> None:
+        rows = [
+            [*r, "2018-19"]
+            for r in (
+                *_open_rows(),
+                *_open_rows("3D1A", "3D1A", values=("70", "7", "10")),  # ours only from 2023-24
+            )
+        ]
+        path = _write_csv(tmp_path / "y.csv", rows, [*OPEN_COLUMNS, "Return Year"])
+        with pytest.raises(SourceFormatError, match=r"'3D1A' in 2018-19"):
+            read_ascof_open_data(path)
 
     def test_2023_codes(self, tmp_path: Path) -> None:
         rows = [
