@@ -143,6 +143,25 @@ def _valid_codes(vintage: str, codes: Sequence[str]) -> list[str]:
         return list(codes)
 
 
+def _figure_vintage(
+    vintage: str, codes: set[str], valid: dict[str, list[str]], council_ids: Sequence[str]
+) -> str:
+    """``vintage`` if every code with a figure was in force then, else the earliest later
+    vintage where they all were (filling ``valid`` as needed), else ``vintage``."""
+    if codes <= set(valid[vintage]):
+        return vintage
+    try:
+        from personalisation.geo.register import VINTAGES
+    except (ImportError, FileNotFoundError):
+        return vintage
+    for later in (v for v in VINTAGES if v > vintage):
+        if later not in valid:
+            valid[later] = _valid_codes(later, council_ids)
+        if codes <= set(valid[later]):
+            return later
+    return vintage
+
+
 def _check_councils(
     level_rows: pd.DataFrame,
     rows: pd.DataFrame,
@@ -307,9 +326,15 @@ def cube_from_tidy(
         _check_councils(
             level_rows, rows, council_ids, dict(zip(year_ids, vintages, strict=True)), valid
         )
+    codes_with_rows = rows.groupby(["year", "measure"])["council_code"].agg(set)
     for j, year in enumerate(year_ids):
-        absent_council = ~np.isin(council_ids, valid[vintages[j]])
         for k, measure in enumerate(measure_ids):
+            # the geography the figures were published on: the year's, unless the publisher
+            # used a later one (ONS mid-year estimates on the next April's councils)
+            vintage = _figure_vintage(
+                vintages[j], codes_with_rows.get((year, measure), set()), valid, council_ids
+            )
+            absent_council = ~np.isin(council_ids, valid[vintage])
             cell = status[:, j, k]
             fill = "missing" if (year, measure) in collected.index else "not-collected"
             hole = pd.isna(cell)
