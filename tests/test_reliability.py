@@ -219,3 +219,10 @@ def test_harmonised_cube_round_trips_through_netcdf(cube, tmp_path):
     path = tmp_path / "harmonised.nc"
     harmonised.to_netcdf(path, engine="netcdf4")
     xr.testing.assert_identical(xr.load_dataset(path, engine="netcdf4"), harmonised)
+
+
+def test_harmonise_keeps_the_definition_of_every_value(cube):
+    harmonised = pz.harmonise(cube.sel(measure=["sds_users"]), to="2023")
+    expected = cube["definition"].sel(measure=["sds_users"])
+    assert (harmonised["definition"].values == expected.values).all()
+    assert harmonised["definition"].sel(year=2024, measure="sds_users").item() == "ASCOF 3D"

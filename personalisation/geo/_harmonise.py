@@ -694,6 +694,9 @@ def harmonise(
         if name not in cube.dims and set(cube.coords[name].dims) <= {"year", "measure"}
     }
     out = out.assign_coords(keep_coords)
+    for name in cube.data_vars:  # e.g. the cube's ``definition`` (year x measure): unchanged
+        if "council" not in cube[name].dims and name not in out:
+            out[name] = cube[name]
     out = out.assign_coords(
         measure=cube["measure"].values,
         council_name=("council", attrs["council_name"].tolist()),
