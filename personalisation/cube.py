@@ -147,19 +147,20 @@ def _figure_vintage(
     vintage: str, codes: set[str], valid: dict[str, list[str]], council_ids: Sequence[str]
 ) -> str:
     """``vintage`` if every code with a figure was in force then, else the earliest later
-    vintage where they all were (filling ``valid`` as needed), else ``vintage``."""
+    vintage where they all were (see :func:`personalisation.geo.register.vintage_for_codes`)."""
     if codes <= set(valid[vintage]):
         return vintage
     try:
-        from personalisation.geo.register import VINTAGES
-    except (ImportError, FileNotFoundError):
+        from personalisation.geo.register import vintage_for_codes
+
+        later = vintage_for_codes(codes, at_least=vintage)
+    except (ImportError, FileNotFoundError, ValueError):
         return vintage
-    for later in (v for v in VINTAGES if v > vintage):
-        if later not in valid:
-            valid[later] = _valid_codes(later, council_ids)
-        if codes <= set(valid[later]):
-            return later
-    return vintage
+    if later is None:
+        return vintage
+    if later not in valid:
+        valid[later] = _valid_codes(later, council_ids)
+    return later
 
 
 def _check_councils(

@@ -18,6 +18,7 @@ _LAZY: dict[str, str] = {
     "lineage": "register",
     "successors": "register",
     "vintage_for_year": "register",
+    "vintage_for_codes": "register",
     "resolve_vintage": "register",
     "VINTAGES": "register",
     "harmonise": "_harmonise",

@@ -79,6 +79,7 @@ import functools
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,7 @@ __all__ = [
     "lineage",
     "resolve_vintage",
     "successors",
+    "vintage_for_codes",
     "vintage_for_year",
     "vintage_start",
     "write_register",
@@ -1166,6 +1168,27 @@ def vintage_for_year(year: int) -> str:
     except (TypeError, ValueError):
         raise ValueError(f"data year must be an integer like 2015, got {year!r}") from None
     return resolve_vintage(year - 1)
+
+
+def vintage_for_codes(codes: Iterable[str], at_least: str | int) -> str | None:
+    """The earliest vintage from ``at_least`` on in which every code was in force.
+
+    Publishers sometimes put a year's figures on a later geography (ONS mid-2020
+    estimates on the April 2021 councils); this finds the geography the codes fit.
+
+    Examples
+    --------
+    >>> vintage_for_codes(["E06000061", "E06000062"], at_least="2019")
+    '2021'
+    >>> vintage_for_codes(["E06000028"], at_least="2019") is None
+    True
+    """
+    wanted = {str(c) for c in codes}
+    start = resolve_vintage(at_least)
+    for vintage in (v for v in _vintages() if v >= start):
+        if wanted <= set(councils(vintage)["council_code"]):
+            return vintage
+    return None
 
 
 def _valid_mask(register: pd.DataFrame, date: str) -> pd.Series:

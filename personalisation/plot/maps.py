@@ -68,10 +68,24 @@ def _check_geometry(geometry: Any, where: str) -> gpd.GeoDataFrame:
 
 
 def _geometry_for_year(
-    cube: xr.Dataset, year: int, geometry: Any, layout: str, cache: dict[str, Any]
+    cube: xr.Dataset,
+    year: int,
+    geometry: Any,
+    layout: str,
+    cache: dict[str, Any],
+    measure: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, str | None]:
-    """Geometry to draw ``year`` on, and its vintage."""
+    """Geometry to draw ``year`` on, and its vintage.
+
+    The year's geography, unless the measure's figures were published on a later one (ONS
+    mid-year estimates on the next April's councils): then the geography they fit.
+    """
     vintage = _vintage(cube, year)
+    if geometry is None and measure is not None and not cube.attrs.get("geography_vintage"):
+        with_values = _values(cube, measure, year).dropna().index
+        if vintage is not None and len(with_values):
+            later = _geo_function("vintage_for_codes")(with_values, at_least=vintage)
+            vintage = later or vintage
     if isinstance(geometry, Mapping):
         if year not in geometry:
             raise KeyError(
@@ -297,7 +311,7 @@ def _single_map(
     style.check_measure(cube, measure)
     (year,) = style.check_years(cube, [year])
     pooled = style.check_years(cube, sorted({year, *(pool_years or [])}))
-    shapes, vintage = _geometry_for_year(cube, year, geometry, layout, {})
+    shapes, vintage = _geometry_for_year(cube, year, geometry, layout, {}, measure)
     values = _aligned_values(cube, measure, year, shapes, vintage)
     classes, colours = _classes_for(cube, measure, pooled, scheme, k, classification_kwds)
 
@@ -548,7 +562,7 @@ def small_multiples(
     vintages: list[str] = []
     last_shapes = None
     for ax, year in zip(axes, years, strict=False):
-        shapes, vintage = _geometry_for_year(cube, year, geometry, layout, cache)
+        shapes, vintage = _geometry_for_year(cube, year, geometry, layout, cache, measure)
         values = _aligned_values(cube, measure, year, shapes, vintage)
         _draw_panel(
             ax,

@@ -274,3 +274,14 @@ def test_colour_of_class_is_house_colour_map():
     colours = style.class_colours(5)
     assert colours.shape == (5, 4)
     assert to_rgba(colours[0]) != to_rgba(colours[-1])
+
+
+def test_figures_published_on_a_later_geography_are_drawn_on_it():
+    """ONS published mid-2020 estimates on the April 2021 councils (North/West Northamptonshire)."""
+    import personalisation as pz
+
+    cube = pz.load_cube(measures=["population_18plus"], years=[2020])
+    fig = choropleth(cube, "population_18plus", 2020, london_inset=False)
+    (councils,) = [c for c in fig.axes[0].collections if c.get_gid() == "councils"]
+    assert {"E06000061", "E06000062"} <= set(councils.council_codes)
+    assert "E10000021" not in set(councils.council_codes)
