@@ -133,22 +133,22 @@ def _council_coords(codes: Sequence[str], names: pd.Series) -> dict[str, tuple[s
 NOT_IN_GEOGRAPHY = "not-in-geography"
 
 
-def _valid_codes(vintage: str, codes: Sequence[str]) -> list[str]:
+def _valid_codes(vintage: str, codes: Sequence[str]) -> frozenset[str]:
     """Codes of councils in force in ``vintage`` (all ``codes`` when the register is unavailable)."""
     try:
         from personalisation.geo import register
 
-        return register.councils(vintage)["council_code"].tolist()
+        return register.codes_in_force(vintage)
     except (ImportError, FileNotFoundError, AttributeError, ValueError, KeyError):
-        return list(codes)
+        return frozenset(codes)
 
 
 def _figure_vintage(
-    vintage: str, codes: set[str], valid: dict[str, list[str]], council_ids: Sequence[str]
+    vintage: str, codes: set[str], valid: dict[str, frozenset[str]], council_ids: Sequence[str]
 ) -> str:
     """``vintage`` if every code with a figure was in force then, else the earliest later
     vintage where they all were (see :func:`personalisation.geo.register.vintage_for_codes`)."""
-    if codes <= set(valid[vintage]):
+    if codes <= valid[vintage]:
         return vintage
     try:
         from personalisation.geo.register import vintage_for_codes
@@ -168,7 +168,7 @@ def _check_councils(
     rows: pd.DataFrame,
     council_ids: Sequence[str],
     vintage_of: dict[int, str],
-    valid: dict[str, list[str]],
+    valid: dict[str, frozenset[str]],
 ) -> None:
     """Refuse codes the register does not know; warn about figures outside their year's geography.
 
@@ -328,6 +328,7 @@ def cube_from_tidy(
             level_rows, rows, council_ids, dict(zip(year_ids, vintages, strict=True)), valid
         )
     codes_with_rows = rows.groupby(["year", "measure"])["council_code"].agg(set)
+    absent_by_vintage: dict[str, np.ndarray] = {}
     for j, year in enumerate(year_ids):
         for k, measure in enumerate(measure_ids):
             # the geography the figures were published on: the year's, unless the publisher
@@ -335,7 +336,11 @@ def cube_from_tidy(
             vintage = _figure_vintage(
                 vintages[j], codes_with_rows.get((year, measure), set()), valid, council_ids
             )
-            absent_council = ~np.isin(council_ids, valid[vintage])
+            if vintage not in absent_by_vintage:
+                absent_by_vintage[vintage] = np.array(
+                    [c not in valid[vintage] for c in council_ids]
+                )
+            absent_council = absent_by_vintage[vintage]
             cell = status[:, j, k]
             fill = "missing" if (year, measure) in collected.index else "not-collected"
             hole = pd.isna(cell)

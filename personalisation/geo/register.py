@@ -110,6 +110,7 @@ __all__ = [
     "lineage",
     "resolve_vintage",
     "successors",
+    "codes_in_force",
     "vintage_for_codes",
     "vintage_for_year",
     "vintage_start",
@@ -1186,9 +1187,25 @@ def vintage_for_codes(codes: Iterable[str], at_least: str | int) -> str | None:
     wanted = {str(c) for c in codes}
     start = resolve_vintage(at_least)
     for vintage in (v for v in _vintages() if v >= start):
-        if wanted <= set(councils(vintage)["council_code"]):
+        if wanted <= codes_in_force(vintage):
             return vintage
     return None
+
+
+def codes_in_force(vintage: str | int) -> frozenset[str]:
+    """The council codes of a vintage, as a set (cached per shipped register).
+
+    Examples
+    --------
+    >>> "E06000058" in codes_in_force("2019"), "E06000058" in codes_in_force("2013")
+    (True, False)
+    """
+    return _codes_in_force(resolve_vintage(vintage), str(_paths.geo_dir()))
+
+
+@functools.lru_cache(maxsize=32)
+def _codes_in_force(vintage: str, geo: str) -> frozenset[str]:
+    return frozenset(councils(vintage)["council_code"])
 
 
 def _valid_mask(register: pd.DataFrame, date: str) -> pd.Series:
