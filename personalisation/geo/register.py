@@ -427,8 +427,7 @@ def _read_cassr_pairs(raw_dir: Path) -> pd.DataFrame:
         if _CASSR.match(code) and _UPPER_TIER.match(gss):
             rows.append((code, gss, rec["Geography"], "ascof_ons_codes"))
     for path in _paths_of(raw_dir, "ascof_nhsd_open_data"):
-        stat = path.stat()
-        rows += _published_pairs(str(path), stat.st_size, stat.st_mtime_ns)
+        rows += _published_pairs(str(path))
     pairs = pd.DataFrame(rows, columns=["cassr_code", "council_code", "name", "source"])
     per_gss = pairs.groupby("council_code")["cassr_code"].nunique()
     clash = per_gss[per_gss > 1]
@@ -439,10 +438,9 @@ def _read_cassr_pairs(raw_dir: Path) -> pd.DataFrame:
     return pairs.drop_duplicates(["cassr_code", "council_code"]).reset_index(drop=True)
 
 
-@functools.lru_cache(maxsize=8)
-def _published_pairs(path: str, size: int, mtime_ns: int) -> list[tuple[str, str, str, str]]:
-    """CASSR <-> GSS pairs of one ASCOF open-data workbook (cached per file version: the
-    workbook takes seconds to parse)."""
+def _published_pairs(path: str) -> list[tuple[str, str, str, str]]:
+    """CASSR <-> GSS pairs of one ASCOF open-data workbook (the parsed workbook is cached
+    by the ASCOF reader, per file version)."""
     from personalisation.sources.ascof import ascof_code_pairs
 
     published = ascof_code_pairs(path)

@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -526,11 +527,22 @@ def _read_table(path: Path, *, suffixes: Iterable[str]) -> tuple[pd.DataFrame, i
         )
     if not path.is_file():
         raise DataNotFoundError(f"{path}: no such file")
-    if suffix == ".rds":
-        return _read_rds(path), 1
     if suffix == ".csv":
         return _read_csv(path), 2
-    return _read_xlsx(path), 2
+    # the workbook and the rds take seconds to parse and are read by several readers in one
+    # build (figures, CASSR code pairs for PSS-EX1 and the register): parse each once per
+    # file version and hand out copies
+    stat = path.stat()
+    cached = _read_slow_file(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return cached.copy(), (1 if suffix == ".rds" else 2)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_slow_file(path: str, size: int, mtime_ns: int) -> pd.DataFrame:
+    """Parsed xlsx (sheet ``"in"``) or rds, cached per file version (size, mtime)."""
+    if path.lower().endswith(".rds"):
+        return _read_rds(Path(path))
+    return _read_xlsx(Path(path))
 
 
 def _read_xlsx(path: Path) -> pd.DataFrame:
