@@ -501,6 +501,15 @@ def funnel(
 
 
 # --------------------------------------------------------------------------- regions
+def _overall_name(cube: xr.Dataset) -> str:
+    """What the pooled row over all the cube's councils stands for: England, or the one
+    region a cut of the cube holds (a London-only cut pools London, not England)."""
+    regions = (
+        sorted(set(cube["region_name"].values.tolist())) if "region_name" in cube.coords else []
+    )
+    return regions[0] if len(regions) == 1 else "England"
+
+
 def regions(
     cube: xr.Dataset,
     measure: str,
@@ -610,7 +619,7 @@ def regions(
             linestyle="--",
             linewidth=1,
             zorder=1,
-            label=f"England pooled {100 * england['pooled_rate']:.1f}%",
+            label=f"{_overall_name(cube)} pooled {100 * england['pooled_rate']:.1f}%",
         )
         line.set_gid("England")
         band = ax.axvspan(

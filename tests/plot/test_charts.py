@@ -187,3 +187,12 @@ def test_regions_without_counts_promises_no_pooled_rate_and_takes_a_title(cube):
     assert ax.get_title() == "Councils of one region"
     with_counts = regions(cube, "sds_users", 2015).axes[0]
     assert any(t.get_text().startswith("Pooled rate") for t in with_counts.get_legend().get_texts())
+
+
+def test_regions_of_a_one_region_cut_does_not_call_its_pooled_rate_england(cube):
+    one = cube.sel(council=cube.region_code == cube.region_code.values[0])
+    fig = regions(one, "sds_users", 2016, by="council_type")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    region = str(one.region_name.values[0])
+    assert any(label.startswith(f"{region} pooled") for label in labels)
+    assert not any(label.startswith("England") for label in labels)
