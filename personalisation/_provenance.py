@@ -17,6 +17,11 @@ OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/versi
 ONS_ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0."
 )
+DHSC_ATTRIBUTION = (
+    "Contains public sector information from the Department of Health and Social Care "
+    "(Adult Social Care Outcomes Framework 2024-25, from NHS England client level data) "
+    "licensed under the Open Government Licence v3.0."
+)
 OS_ATTRIBUTION = "Contains OS data © Crown copyright and database right {year}."
 NHS_ATTRIBUTION = (
     "Contains public sector information from NHS Digital / NHS England (Adult Social Care "

@@ -27,6 +27,7 @@ import pandas as pd
 from personalisation import _paths
 from personalisation import measures as measure_registry
 from personalisation._provenance import (
+    DHSC_ATTRIBUTION,
     NHS_ATTRIBUTION,
     OGL_URL,
     OGL_V3,
@@ -89,6 +90,20 @@ SOURCES: tuple[Source, ...] = (
         priority=2,
         notes="Third-party compilation; no numerators or denominators.",
     ),
+    Source(
+        "ascof_dhsc_2024_25",
+        f"{_IND}/ascof_dhsc/ascof_2024_25.ods",
+        "ascof_dhsc:read_ascof_dhsc",
+        "Department of Health and Social Care (CLD-based measures from NHS England client level data)",
+        "Measures from the adult social care outcomes framework (ASCOF), England - time series of "
+        "aggregated measures, 2015 to 2016 to 2024 to 2025 (Tables 3d(1a), 3d(2a))",
+        priority=0,
+        attribution=DHSC_ATTRIBUTION,
+        notes=(
+            "2024-25 3D is official statistics in development, derived from CLD, not comparable "
+            "with 2023-24 or earlier; 3d(1b)/3d(2b) for carers not published for 2024-25."
+        ),
+    ),
     *(
         Source(
             f"pss_ex1_{p.replace('-', '_')}",
@@ -133,7 +148,8 @@ SOURCES: tuple[Source, ...] = (
 CITATION = (
     "personalisation developers (2026). personalisation: council indicators of personal budgets, "
     "self-directed support and direct payments in English adult social care, version {version}. "
-    "Data: NHS Digital / NHS England ASCOF; NHS Information Centre PSS-EX1; ONS mid-year estimates (OGL v3)."
+    "Data: NHS Digital / NHS England and DHSC ASCOF; NHS Information Centre PSS-EX1; ONS mid-year "
+    "estimates (OGL v3)."
 )
 
 
@@ -349,7 +365,7 @@ def build_data(
         "indicators_sha256": digest,
         "built_by": f"personalisation {personalisation.__version__} (personalisation build-data)",
         "licence": f"{OGL_V3} ({OGL_URL})",
-        "attribution": " ".join([NHS_ATTRIBUTION, ONS_ATTRIBUTION]),
+        "attribution": " ".join(dict.fromkeys(s.attribution for s in SOURCES if s.attribution)),
         "citation": CITATION.format(version=personalisation.__version__),
         "schema": {c: t for c, t in TIDY_COLUMNS.items()},
         "sources": [

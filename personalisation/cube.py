@@ -244,7 +244,8 @@ def cube_from_tidy(
     -------
     xarray.Dataset
         Dims ``council``, ``year``, ``measure``; variables ``numerator``, ``denominator``,
-        ``value``, ``status``.  Cells with no row are NaN with status ``missing``;
+        ``value``, ``status``; per year and measure ``definition``, ``series_break`` and
+        ``not_collected_reason`` (from the measure registry).  Cells with no row are NaN with status ``missing``;
         ``not-collected`` when the measure has no figure at all in that year;
         ``not-in-geography`` when the council did not exist in that year's geography
         (for example Bournemouth before 2019 or BCP Council after).
@@ -382,6 +383,30 @@ def cube_from_tidy(
             [[str(definitions.get((y, m), "")) for m in measure_ids] for y in year_ids], dtype=str
         ),
     )
+    entries = dict(zip(measure_ids, registry_entries, strict=True))
+    labels = {y: measure_registry.year_to_period(y) for y in year_ids}
+    cube["series_break"] = (
+        ("year", "measure"),
+        np.array(
+            [[entries[m].breaks.get(labels[y], "") for m in measure_ids] for y in year_ids],
+            dtype=str,
+        ),
+    )
+    cube["not_collected_reason"] = (
+        ("year", "measure"),
+        np.array(
+            [[entries[m].not_collected.get(labels[y], "") for m in measure_ids] for y in year_ids],
+            dtype=str,
+        ),
+    )
+    cube["series_break"].attrs = {
+        "long_name": "series break at this year (values from here on are not comparable with "
+        "earlier years), from the measure registry; blank when none"
+    }
+    cube["not_collected_reason"].attrs = {
+        "long_name": "why the publisher published nothing for the measure this year; blank "
+        "when it did"
+    }
     cube["numerator"].attrs = {"long_name": "numerator as published", "units": "people"}
     cube["denominator"].attrs = {"long_name": "denominator as published", "units": "people"}
     cube["value"].attrs = {

@@ -56,3 +56,7 @@ class MissingYearError(PersonalisationError, KeyError):
 
 class DataNotFoundError(PersonalisationError, FileNotFoundError):
     """Shipped data or a raw directory could not be found."""
+
+
+class SeriesBreakWarning(UserWarning):
+    """A comparison across a series break of the measure registry (values not comparable)."""

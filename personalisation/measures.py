@@ -52,6 +52,9 @@ class Measure:
     breaks
         Series breaks: period -> explanation.  A break at period P means values from P
         on are not comparable with values before P.
+    not_collected
+        Periods in the measure's run for which the publisher published nothing, with the
+        publisher's reason (the cube gives such cells the status ``not-collected``).
     """
 
     id: str
@@ -63,6 +66,7 @@ class Measure:
     framework: dict[str, str] = field(default_factory=dict)
     collection: dict[str, str] = field(default_factory=dict)
     breaks: dict[str, str] = field(default_factory=dict)
+    not_collected: dict[str, str] = field(default_factory=dict)
 
 
 def _periods(first: int, last: int) -> list[str]:
@@ -101,13 +105,17 @@ def year_to_period(year: int) -> str:
     return f"{int(year) - 1}-{str(int(year))[-2:]}"
 
 
-_ASCOF_PERIODS = _periods(2015, 2024)
+_ASCOF_PERIODS = _periods(2015, 2025)
+#: Years of ASCOF 3D derived from the client level data collection (CLD), not SALT.
+_CLD_PERIODS = ("2024-25",)
+#: The carers' parts were not published from CLD (see :data:`_CARERS_NOT_COLLECTED`).
+_CARERS_PERIODS = _periods(2015, 2024)
 
 
 def _ascof_codes(part: str) -> dict[str, str]:
     """Published codes of one 1C part ('1A', '1B', '2A', '2B') by year."""
     codes = {}
-    for period in _ASCOF_PERIODS:
+    for period in _ASCOF_PERIODS if part.endswith("A") else _CARERS_PERIODS:
         year = period_to_year(period)
         if year <= 2016:
             codes[period] = f"1C({part})"
@@ -121,7 +129,14 @@ def _ascof_codes(part: str) -> dict[str, str]:
 _ASCOF_FRAMEWORK = {
     p: ("ASCOF 3D" if period_to_year(p) >= 2024 else "ASCOF 1C") for p in _ASCOF_PERIODS
 }
-_ASCOF_COLLECTION = dict.fromkeys(_ASCOF_PERIODS, "SALT")
+_ASCOF_COLLECTION = {p: ("CLD" if p in _CLD_PERIODS else "SALT") for p in _ASCOF_PERIODS}
+_CLD_BREAK = (
+    "Source changed from SALT to the client level data collection (CLD), with significant "
+    "methodological changes; DHSC designates 2024-25 as official statistics in development and "
+    "says figures from 2024-25 cannot be compared with previous years (England 3D(1a) falls "
+    "from 92.2% in 2023-24 to 82.4% because the source changed, not the councils; DHSC note 15 "
+    "attributes low council figures to CLD data quality)."
+)
 _ASCOF_BREAKS = {
     "2014-15": (
         "Denominator changed from RAP-based clients to SALT 'clients receiving long-term "
@@ -131,6 +146,14 @@ _ASCOF_BREAKS = {
     "2023-24": (
         "ASCOF refresh: the measure was renamed 3D (formerly 1C) with the same concept; "
         "code 1C now means carer-reported quality of life."
+    ),
+    "2024-25": _CLD_BREAK,
+}
+_CARERS_NOT_COLLECTED = {
+    "2024-25": (
+        "Not published for 2024-25: DHSC left out 3D(1b) and 3D(2b) because the national "
+        "number of unpaid carers in CLD was much lower than the SALT count the year before "
+        "(ASCOF 2024-25 Cover sheet and comparability log)."
     ),
 }
 
@@ -149,7 +172,8 @@ MEASURES: tuple[Measure, ...] = (
         definition=(
             "ASCOF 1C part 1A (3D part 1A from 2023-24): the proportion of people who use "
             "services who receive self-directed support (personal budget or direct payment), "
-            "of clients receiving long-term community support at 31 March."
+            "of clients receiving long-term community support at 31 March (from SALT to "
+            "2023-24; from the client level data collection, CLD, from 2024-25)."
         ),
         codes=_ascof_codes("1A"),
         framework=_ASCOF_FRAMEWORK,
@@ -169,6 +193,7 @@ MEASURES: tuple[Measure, ...] = (
         framework=_ASCOF_FRAMEWORK,
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
+        not_collected=_CARERS_NOT_COLLECTED,
     ),
     Measure(
         id="dp_users",
@@ -197,6 +222,7 @@ MEASURES: tuple[Measure, ...] = (
         framework=_ASCOF_FRAMEWORK,
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
+        not_collected=_CARERS_NOT_COLLECTED,
     ),
     Measure(
         id="dp_clients",
@@ -430,6 +456,14 @@ GAPS: tuple[dict[str, str], ...] = (
         "why": "Only the compiled outcome-only trend file covers these years; rates only.",
     },
     {
+        "what": "ASCOF 3D parts 1B and 2B (carers) by council",
+        "periods": "2024-25",
+        "why": (
+            "Not published by DHSC: the CLD count of unpaid carers was much lower than the "
+            "SALT count the year before."
+        ),
+    },
+    {
         "what": "ONS mid-year population estimates",
         "periods": "mid-2008 to mid-2014, mid-2022 onwards",
         "why": "Not among the raw files.",
@@ -496,6 +530,39 @@ def published_code(measure: str, period: str) -> str:
         ) from None
 
 
+def breaks_between(measure: str, start: int, end: int) -> dict[str, str]:
+    """Series breaks of ``measure`` that fall between two years (``start < break <= end``).
+
+    Parameters
+    ----------
+    measure
+        Measure id (an id not in the registry has no breaks).
+    start, end
+        Years (the year in which the financial year ends).
+
+    Returns
+    -------
+    dict
+        Period of each break crossed -> the registry's explanation.
+
+    Examples
+    --------
+    >>> sorted(breaks_between("sds_users", 2023, 2025))
+    ['2023-24', '2024-25']
+    >>> breaks_between("sds_users", 2016, 2020)
+    {}
+    """
+    entry = _BY_ID.get(measure)
+    if entry is None:
+        return {}
+    low, high = sorted((int(start), int(end)))
+    return {
+        p: text
+        for p, text in entry.breaks.items()
+        if p[:1].isdigit() and low < period_to_year(p) <= high
+    }
+
+
 def registry() -> pd.DataFrame:
     """The registry as a table, one row per measure and period.
 
@@ -503,17 +570,23 @@ def registry() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``measure, label, units, kind, period, year, published_code, framework,
-        collection, series_break, definition``.
+        collection, series_break, not_collected, definition``.  A period in which the
+        publisher published nothing for the measure has a blank ``published_code`` and the
+        reason in ``not_collected``.
 
     Examples
     --------
     >>> table = registry()
     >>> table.query("measure == 'sds_users' and period == '2023-24'")["published_code"].item()
     '3D1A'
+    >>> table.query("measure == 'sds_carers' and period == '2024-25'")["collection"].item()
+    'CLD'
     """
     rows = []
     for m in MEASURES:
-        for period, code in m.codes.items():
+        periods = sorted({*m.codes, *m.not_collected}, key=period_to_year)
+        for period in periods:
+            code = m.codes.get(period, "")
             rows.append(
                 {
                     "measure": m.id,
@@ -526,6 +599,7 @@ def registry() -> pd.DataFrame:
                     "framework": m.framework.get(period, ""),
                     "collection": m.collection.get(period, ""),
                     "series_break": m.breaks.get(period, ""),
+                    "not_collected": m.not_collected.get(period, ""),
                     "definition": m.definition,
                 }
             )

@@ -108,16 +108,41 @@ def test_published_code_outside_its_years():
 
 def test_registry_table_agrees_with_the_measures():
     table = registry()
-    assert len(table) == sum(len(m.codes) for m in MEASURES)
+    assert len(table) == sum(len(m.codes) + len(m.not_collected) for m in MEASURES)
     assert not table.duplicated(["measure", "period"]).any()
     for row in table.itertuples():
+        if row.not_collected:
+            assert row.published_code == ""
+            with pytest.raises(UnknownMeasureError):
+                published_code(row.measure, row.period)
+            continue
         assert published_code(row.measure, row.period) == row.published_code
         assert row.year == period_to_year(row.period)
         assert row.kind in ("rate", "count")
         assert (row.units == "%") == (row.kind == "rate"), (row.measure, row.units)
     for m in MEASURES:
         assert set(m.codes) <= set(m.framework), m.id
-        assert set(m.breaks) <= set(m.codes), m.id
+        assert set(m.breaks) <= set(m.codes) | set(m.not_collected), m.id
+        assert not set(m.codes) & set(m.not_collected), m.id
+
+
+def test_ascof_2024_25_is_cld_with_a_break_and_no_carers():
+    table = registry().set_index(["measure", "period"])
+    for measure in ("sds_users", "dp_users"):
+        row = table.loc[(measure, "2024-25")]
+        assert row.collection == "CLD"
+        assert row.framework == "ASCOF 3D"
+        assert "official statistics in development" in row.series_break
+        assert "82.4" in row.series_break
+        assert table.loc[(measure, "2023-24")].collection == "SALT"
+    for measure in ("sds_carers", "dp_carers"):
+        row = table.loc[(measure, "2024-25")]
+        assert row.published_code == ""
+        assert "unpaid carers" in row.not_collected
+    assert measure_for_code("3D1A", "2024-25") == "sds_users"
+    assert measure_for_code("3D2A", "2024-25") == "dp_users"
+    with pytest.raises(UnknownMeasureError):
+        measure_for_code("3D1B", "2024-25")
 
 
 def test_population_measures_cover_the_mid_year_files():

@@ -7,6 +7,7 @@ without numerators and denominators.  Mind the series breaks in the measure regi
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,8 @@ import pandas as pd
 import xarray as xr
 from scipy import stats as sps
 
-from personalisation.errors import MissingYearError
+from personalisation.errors import MissingYearError, SeriesBreakWarning
+from personalisation.measures import breaks_between
 from personalisation.stats import _validate as v
 
 
@@ -31,6 +33,15 @@ def _two_years(ds: xr.Dataset, start: Any, end: Any) -> tuple[int, int]:
             )
     if first >= last:
         raise ValueError(f"start ({first}) must be before end ({last})")
+    crossed = breaks_between(ds.attrs["measure"], first, last)
+    if crossed:
+        warnings.warn(
+            f"{ds.attrs['measure']} {first}..{last} crosses series break(s) "
+            + "; ".join(f"at {p}: {why}" for p, why in crossed.items())
+            + " Values either side of a break are not comparable.",
+            SeriesBreakWarning,
+            stacklevel=3,
+        )
     return first, last
 
 

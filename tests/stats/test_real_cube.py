@@ -56,8 +56,12 @@ def test_pooled_never_exceeds_published_totals(cubes):
     england = table[(table.group_type == "England") & table.pooled_rate.notna()].set_index("year")
     published = cubes["england"].sel(measure="sds_users").isel(council=0)
     for year, row in england.iterrows():
-        assert row.numerator <= float(published.numerator.sel(year=year))
-        assert row.denominator <= float(published.denominator.sel(year=year))
+        # DHSC rounds the 2024-25 (CLD) national numerator and denominator to the nearest 5
+        # (ASCOF 2024-25 note 10) while council figures are unrounded: allow half of 5 there
+        slack = 2.5 if year >= 2025 else 0.0
+        assert row.numerator <= float(published.numerator.sel(year=year)) + slack
+        assert row.denominator <= float(published.denominator.sel(year=year)) + slack
+    assert 2025 in england.index
 
 
 def test_rate_only_years(cubes):
