@@ -262,10 +262,12 @@ mix = pz.stats.dp_mix(cube, by="council")
 mix = mix[mix.council == code] if "council" in mix.columns else mix
 written.append(outputs.save_table(mix, output_dir, "dp_mix", record))
 mix"""),
-        md("## Allowing for chance: the funnel plot for the latest year with counts"),
+        md(
+            "## Allowing for chance: the funnel plot for the latest year with counts for this council"
+        ),
         code("""
 with_counts = [int(y) for y in cube.year.values
-               if cube.denominator.sel(year=y, measure="sds_users").notnull().any()]
+               if bool(cube.denominator.sel(council=code, year=y, measure="sds_users").notnull())]
 latest = max(with_counts)
 fig = pz.plot.funnel(cube, "sds_users", latest, overdispersion="additive", highlight=[code])
 written += outputs.save_figure(fig, output_dir, f"funnel_sds_users_{latest}", record)

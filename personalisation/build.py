@@ -143,6 +143,60 @@ SOURCES: tuple[Source, ...] = (
             (2021, "ukpopestimatesmid2021on2021geographyfinal.xls"),
         )
     ),
+    Source(
+        "salt_t38_2021_22",
+        f"{_IND}/salt_ascfr/ASCFR and SALT Data Tables 2021-22.xlsx",
+        "salt:read_salt_t38",
+        "NHS Digital",
+        "Adult Social Care Activity and Finance: England 2021-22 - Data Tables, T38 (SALT "
+        "LTS001b: long-term support at the end of the year by age band and support setting)",
+        priority=0,
+        notes="Counts rounded to the nearest 5; [c] under 5; [x] not submitted.",
+    ),
+    Source(
+        "salt_t47_2021_22",
+        f"{_IND}/salt_ascfr/ASCFR and SALT Data Tables 2021-22.xlsx",
+        "salt:read_salt_t47",
+        "NHS Digital",
+        "Adult Social Care Activity and Finance: England 2021-22 - Data Tables, T47 (SALT "
+        "LTS003: support provided to carers during the year by type of support)",
+        priority=0,
+        notes="Held as published; does not reproduce ASCOF 1C parts 1B/2B.",
+    ),
+    Source(
+        "ons_mye_2022",
+        f"{_MYE}/mye22final.xlsx",
+        "population:read_mid_year_estimates",
+        "Office for National Statistics",
+        "Population estimates for the UK, England, Wales, Scotland and Northern Ireland: "
+        "mid-2022 (MYE2 - Persons; 2023 geography)",
+        priority=0,
+        attribution=ONS_ATTRIBUTION,
+        notes=(
+            "Original mid-2022 release, re-saved by a user (cell values identical to a second "
+            "copy); ONS later revised mid-2022 (see ons_mye4_2011_2023)."
+        ),
+    ),
+    Source(
+        "ons_mye_2023",
+        f"{_MYE}/mye23tablesew.xlsx",
+        "population:read_mid_year_estimates",
+        "Office for National Statistics",
+        "Mid-Year Population Estimates, England and Wales, June 2023 (MYE2 - Persons; 2023 "
+        "geography)",
+        priority=0,
+        attribution=ONS_ATTRIBUTION,
+    ),
+    Source(
+        "ons_mye4_2011_2023",
+        f"{_MYE}/mye23tablesew.xlsx",
+        "population:read_mye4_series",
+        "Office for National Statistics",
+        "Mid-Year Population Estimates, England and Wales, June 2023: MYE4 all-ages summary "
+        "mid-2011 to mid-2023 (2023 boundaries)",
+        priority=0,
+        attribution=ONS_ATTRIBUTION,
+    ),
 )
 
 CITATION = (
@@ -292,6 +346,77 @@ def _overlap_pairs(dupes: pd.DataFrame, key: list[str]) -> dict[tuple[str, str],
     return {k: g for k, g in merged.groupby(["source_w", "source_l"])}
 
 
+#: Text appended to the published code of an ASCOF figure whose counts come from SALT.
+SALT_DERIVED = (
+    "numerator and denominator derived from SALT LTS001b (T38 community columns, rounded to 5)"
+)
+
+
+def derive_counts_from_salt(
+    tidy: pd.DataFrame, t38: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Give the rate-only ASCOF 1C(1A)/1C(2A) figures of the SALT year their counts.
+
+    Where every community cell of SALT T38 is published for a geography, the numerators
+    and denominator are derived (:func:`personalisation.sources.salt.ascof_counts_from_t38`)
+    and written into the ``sds_users`` / ``dp_users`` rows of that year that have none;
+    the published value is kept, and ``published_code`` says the counts are derived.  The
+    recomputed rates are compared with the published ones.
+
+    Returns
+    -------
+    (tidy, report)
+        The table, and for the metadata: figures filled, and the agreement of
+        ``100 * numerator / denominator`` with the published value (maximum and median
+        absolute difference, number differing by more than 0.5 points), by level.
+    """
+    from personalisation.sources.salt import ascof_counts_from_t38
+
+    counts = ascof_counts_from_t38(t38).assign(disaggregation="Total")
+    key = ["council_code", "geography_level", "year", "measure", "disaggregation"]
+    merged = tidy.reset_index().merge(counts, on=key, how="inner", suffixes=("", "_salt"))
+    merged = merged[merged["numerator"].isna() & merged["denominator"].isna()]
+    out = tidy.copy()
+    index = merged["index"].to_numpy()
+    out.loc[index, "numerator"] = merged["numerator_salt"].to_numpy()
+    out.loc[index, "denominator"] = merged["denominator_salt"].to_numpy()
+    out.loc[index, "published_code"] = (
+        merged["published_code"].astype(str) + f"; {SALT_DERIVED}"
+    ).to_numpy()
+    published = merged[merged["status"] == "published"]
+    recomputed = 100 * published["numerator_salt"] / published["denominator_salt"]
+    difference = (recomputed - published["value"]).abs()
+    report: dict[str, Any] = {
+        "what": (
+            "ASCOF 1C(1A) sds_users and 1C(2A) dp_users numerators and denominators derived "
+            "from SALT LTS001b (T38) where no community cell is suppressed; published rates kept"
+        ),
+        "years": sorted(int(y) for y in merged["year"].unique()),
+        "figures_filled": int(len(merged)),
+        "geographies_with_suppressed_cells": int(
+            t38.loc[
+                (t38["disaggregation"] != "Total") & (t38["status"] != "published"),
+                "council_code",
+            ].nunique()
+        ),
+        "agreement": [],
+    }
+    for (level, measure), part in published.assign(difference=difference).groupby(
+        ["geography_level", "measure"]
+    ):
+        report["agreement"].append(
+            {
+                "geography_level": level,
+                "measure": measure,
+                "compared": int(len(part)),
+                "max_abs_difference": round(float(part["difference"].max()), 3),
+                "median_abs_difference": round(float(part["difference"].median()), 3),
+                "differing_over_0_5": int((part["difference"] > 0.5).sum()),
+            }
+        )
+    return validate_tidy(out, where="tidy table with SALT-derived counts"), report
+
+
 def write_tidy(tidy: pd.DataFrame, path: str | Path) -> None:
     """Write the tidy table as CSV, deterministically (LF endings, shortest round-trip floats)."""
     tidy.loc[:, list(TIDY_COLUMNS)].to_csv(
@@ -353,6 +478,7 @@ def build_data(
     frames = {name: codes_in_force(frame, events) for name, frame in frames.items()}
     check_council_codes(frames, set(build_register(raw_dir)["council_code"]))
     tidy, checks = combine_sources(frames)
+    tidy, salt_counts = derive_counts_from_salt(tidy, frames["salt_t38_2021_22"])
     indicators = out_dir / INDICATORS_FILE
     # write beside, then move into place together, so a failed build never leaves the table and
     # its metadata out of step
@@ -384,6 +510,7 @@ def build_data(
         ],
         "precedence": [s.id for s in sorted(SOURCES, key=lambda s: (s.priority, s.id))],
         "cross_checks": checks,
+        "derived_counts": salt_counts,
         "gaps": list(measure_registry.GAPS),
         "coverage": _summary(tidy),
         "measures": measure_registry.registry()

@@ -161,7 +161,16 @@ _PSS_PERIODS = _periods(2009, 2015)
 _PSS_FRAMEWORK = dict.fromkeys(_PSS_PERIODS, "PSS-EX1 (RAP)")
 _PSS_COLLECTION = dict.fromkeys(_PSS_PERIODS, "RAP")
 
-_MYE_PERIODS = [f"mid-{y}" for y in range(2015, 2022)]
+_MYE_PERIODS = [f"mid-{y}" for y in range(2015, 2024)]
+_MYE4_PERIODS = [f"mid-{y}" for y in range(2011, 2024)]
+_MYE_BREAKS = {
+    "mid-2021": "Mid-2021 estimates are Census 2021-based.",
+    "mid-2022": (
+        "Mid-2022 and mid-2023 are on the 2023 council geography (Cumberland, Westmorland and "
+        "Furness, North Yorkshire and Somerset unitaries); mid-2022 is ONS's original release "
+        "(ONS later revised it: see population_all_ages)."
+    ),
+}
 
 MEASURES: tuple[Measure, ...] = (
     Measure(
@@ -414,6 +423,59 @@ MEASURES: tuple[Measure, ...] = (
         collection={"2014-15": "PSS-EX1"},
         breaks={},
     ),
+    *(
+        Measure(
+            id=measure_id,
+            label=f"Community clients in long-term support at 31 March: {what} (SALT LTS001b)",
+            units="people",
+            kind="count",
+            definition=(
+                f"Clients accessing long-term support in the community at 31 March whose support "
+                f"was delivered as {what}, SALT LTS001b as published in NHS Digital's ASCFR and "
+                "SALT data tables (T38), rounded to the nearest 5 ([c] under 5, [x] not "
+                "submitted). Bands 18-64 and 65 and over as published; Total is their sum where "
+                "both are published (derived). One of the four components of ASCOF 1C parts 1A "
+                "and 2A (prison settings excluded, as in ASCOF)."
+            ),
+            codes={"2021-22": f"T38 Community | {column}"},
+            framework={"2021-22": "SALT LTS001b"},
+            collection={"2021-22": "SALT"},
+            breaks={},
+        )
+        for measure_id, what, column in (
+            ("lts_dp_only", "direct payment only", "Direct Payment Only"),
+            ("lts_part_dp", "part direct payment", "Part Direct Payment"),
+            (
+                "lts_council_managed_pb",
+                "a council-managed personal budget",
+                "CASSR Managed Personal Budget",
+            ),
+            (
+                "lts_commissioned_only",
+                "council-commissioned support only (no personal budget)",
+                "CASSR Commissioned Support Only",
+            ),
+        )
+    ),
+    Measure(
+        id="carers_support_salt",
+        label="Carers supported during the year by type of support (SALT LTS003)",
+        units="people",
+        kind="count",
+        definition=(
+            "Carers supported during the year by the type of support provided, SALT LTS003 as "
+            "published in the ASCFR and SALT data tables (T47), rounded to 5: disaggregations "
+            "Direct Payment, Part Direct Payment, CASSR Managed Personal Budget, CASSR "
+            "Commissioned Support Only, Information, Advice and other Universal "
+            "Services/Signposting, No Direct Support to Carer and Total. Held as published: it "
+            "does not reproduce ASCOF 1C parts 1B/2B (England recomputed SDS 88.3% against the "
+            "published 89.3%), so no carers' rate is derived from it."
+        ),
+        codes={"2021-22": "T47 (type of support)"},
+        framework={"2021-22": "SALT LTS003"},
+        collection={"2021-22": "SALT"},
+        breaks={},
+    ),
     Measure(
         id="population_18plus",
         label="Resident population aged 18 and over (ONS mid-year estimate)",
@@ -423,7 +485,7 @@ MEASURES: tuple[Measure, ...] = (
         codes={p: "MYE2 persons 18-90+" for p in _MYE_PERIODS},
         framework=dict.fromkeys(_MYE_PERIODS, "ONS MYE"),
         collection=dict.fromkeys(_MYE_PERIODS, "ONS MYE"),
-        breaks={"mid-2021": "Mid-2021 estimates are Census 2021-based."},
+        breaks=_MYE_BREAKS,
     ),
     Measure(
         id="population_65plus",
@@ -434,7 +496,23 @@ MEASURES: tuple[Measure, ...] = (
         codes={p: "MYE2 persons 65-90+" for p in _MYE_PERIODS},
         framework=dict.fromkeys(_MYE_PERIODS, "ONS MYE"),
         collection=dict.fromkeys(_MYE_PERIODS, "ONS MYE"),
-        breaks={"mid-2021": "Mid-2021 estimates are Census 2021-based."},
+        breaks=_MYE_BREAKS,
+    ),
+    Measure(
+        id="population_all_ages",
+        label="Resident population, all ages (ONS MYE4 series, 2023 boundaries)",
+        units="people",
+        kind="count",
+        definition=(
+            "ONS mid-year population estimates, all ages, mid-2011 to mid-2023, from the MYE4 "
+            "summary of the mid-2023 England and Wales release: ONS's revised back series on "
+            "the 2023 council boundaries (reorganised councils reported back to 2011 on their "
+            "new codes). No age split: it cannot stand in for the adult population."
+        ),
+        codes={p: f"MYE4 Mid-{p[4:]} (all ages)" for p in _MYE4_PERIODS},
+        framework=dict.fromkeys(_MYE4_PERIODS, "ONS MYE"),
+        collection=dict.fromkeys(_MYE4_PERIODS, "ONS MYE"),
+        breaks={},
     ),
 )
 
@@ -452,8 +530,11 @@ GAPS: tuple[dict[str, str], ...] = (
     },
     {
         "what": "ASCOF 1C numerators and denominators",
-        "periods": "2019-20, 2021-22, 2022-23, 2023-24",
-        "why": "Only the compiled outcome-only trend file covers these years; rates only.",
+        "periods": "2019-20, 2022-23, 2023-24 (2021-22 for councils with a suppressed SALT cell)",
+        "why": (
+            "Only the compiled outcome-only trend file covers these years; rates only. For "
+            "2021-22 the counts are derived from SALT LTS001b (T38) where no cell is suppressed."
+        ),
     },
     {
         "what": "ASCOF 3D parts 1B and 2B (carers) by council",
@@ -465,8 +546,11 @@ GAPS: tuple[dict[str, str], ...] = (
     },
     {
         "what": "ONS mid-year population estimates",
-        "periods": "mid-2008 to mid-2014, mid-2022 onwards",
-        "why": "Not among the raw files.",
+        "periods": "by age: mid-2008 to mid-2014; all ages: mid-2008 to mid-2010; mid-2024 on",
+        "why": (
+            "Not among the raw files (the MYE4 series of the mid-2023 release gives all ages "
+            "only, from mid-2011)."
+        ),
     },
 )
 

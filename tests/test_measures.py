@@ -149,7 +149,7 @@ def test_population_measures_cover_the_mid_year_files():
     for measure, low in (("population_18plus", 18), ("population_65plus", 65)):
         entry = get(measure)
         assert entry.kind == "count"
-        assert sorted(period_to_year(p) for p in entry.codes) == list(range(2015, 2022))
+        assert sorted(period_to_year(p) for p in entry.codes) == list(range(2015, 2024))
         assert set(entry.codes.values()) == {f"MYE2 persons {low}-90+"}
 
 
@@ -202,3 +202,11 @@ def test_malformed_periods_raise(period):
 def test_malformed_mid_year_raises(period):
     with pytest.raises(ValueError):
         period_to_year(period)
+
+
+def test_mye4_series_is_its_own_measure():
+    entry = get("population_all_ages")
+    assert entry.kind == "count" and entry.units == "people"
+    assert sorted(period_to_year(p) for p in entry.codes) == list(range(2011, 2024))
+    assert entry.codes["mid-2011"] == "MYE4 Mid-2011 (all ages)"
+    assert "2023 council boundaries" in entry.definition or "2023 council" in entry.definition

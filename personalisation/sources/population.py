@@ -20,6 +20,19 @@ authorities ``E06``, metropolitan districts ``E08``, London boroughs ``E09`` and
 English regions (``E12``) and England (``E92000001``).  For each it sums the single years
 of age into two count measures, ``population_18plus`` (ages 18 to 90+) and
 ``population_65plus`` (ages 65 to 90+).
+
+:func:`read_mye4_series` reads the MYE4 summary sheet of the mid-2023 England and Wales
+release: all-ages population by local authority, mid-2011 to mid-2023, as ONS revised it
+on the 2023 boundaries (reorganised councils such as Somerset ``E06000066`` reported back
+to mid-2011 on their new codes).  It is held as its own measure, ``population_all_ages``,
+because its mid-2022 figures are the revised ones, not those of the original mid-2022
+release read by :func:`read_mid_year_estimates`.
+
+Which population goes with which financial year: ASCOF and PSS-EX1 figures for financial
+year ``YYYY-1``-``YY`` (``year`` YYYY in the tidy table, counts at 31 March YYYY) are set
+against the mid-``YYYY-1`` estimate, the mid-year inside the financial year (2022-23
+against mid-2022).  :func:`personalisation.stats.per_100k` and the national series
+follow this rule.
 """
 
 from __future__ import annotations
@@ -152,6 +165,122 @@ def read_mid_year_estimates(path: str | Path, *, source_id: str | None = None) -
     tidy = pd.concat(pieces, ignore_index=True)
     tidy = tidy.sort_values(
         ["measure", "geography_level", "council_code"],
+        key=lambda col: col.map(_LEVEL_ORDER) if col.name == "geography_level" else col,
+        kind="stable",
+    )
+    return validate_tidy(tidy, where=str(path))
+
+
+#: Tidy measure of the MYE4 all-ages series.
+MYE4_MEASURE = "population_all_ages"
+_MYE4_TITLE = re.compile(r"^MYE4\b.*summary", re.IGNORECASE)
+_MYE4_YEAR = re.compile(r"^mid-(\d{4})$", re.IGNORECASE)
+
+
+def read_mye4_series(path: str | Path, *, source_id: str | None = None) -> pd.DataFrame:
+    """Read the MYE4 all-ages series (mid-2011 onwards, latest boundaries) of an ONS workbook.
+
+    The sheet is found by its title (``MYE4: Population estimates: Summary for ...``) and
+    its columns by their titles (``Code``, ``Name``, ``Mid-2023``, ``Mid-2022``, ...), not
+    by position.
+
+    Parameters
+    ----------
+    path
+        ``mye23tablesew.xlsx`` (or a later release with the same sheet).
+    source_id
+        Value of the tidy ``source`` column; defaults to the file name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy table, measure ``population_all_ages``, one row per area (councils with adult
+        social services, regions, England) and mid-year; ``period`` ``"mid-YYYY"``;
+        ``published_code`` ``"MYE4 Mid-YYYY (all ages)"``; ``definition`` ``"ONS MYE"``.
+
+    Raises
+    ------
+    SourceFormatError
+        No MYE4 summary sheet, no ``Code`` / ``Name`` / ``Mid-YYYY`` columns, a count that
+        is not a number, no England row.
+
+    Examples
+    --------
+    >>> tidy = read_mye4_series("mye23tablesew.xlsx")  # doctest: +SKIP
+    >>> sorted(tidy["year"].unique())[:2]  # doctest: +SKIP
+    [2011, 2012]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    book = _open_workbook(path)
+    with book:
+        found = None
+        for sheet in book.sheet_names:
+            top = _read_sheet(book, sheet, nrows=_HEADER_SEARCH_ROWS)
+            header_row = _header_row(top)
+            if header_row is None:
+                continue
+            if any(_MYE4_TITLE.match(text) for text in _texts(top.iloc[:header_row])):
+                found = sheet, _read_sheet(book, sheet), header_row
+                break
+        if found is None:
+            raise SourceFormatError(
+                f"{path}: no sheet titled 'MYE4: Population estimates: Summary ...' above a "
+                f"'Code' header; sheets: {book.sheet_names}"
+            )
+    sheet, frame, header_row = found
+    where = f"{path}: sheet {sheet!r}"
+    labels = [_clean_text(c) for c in frame.iloc[header_row]]
+    lowered = [label.lower() for label in labels]
+    if "name" not in lowered:
+        raise SourceFormatError(f"{where}, header row {header_row + 1}: no 'Name' column")
+    code_col, name_col = lowered.index("code"), lowered.index("name")
+    years = {int(m.group(1)): j for j, label in enumerate(labels) if (m := _MYE4_YEAR.match(label))}
+    if not years:
+        raise SourceFormatError(
+            f"{where}, header row {header_row + 1}: no 'Mid-YYYY' columns; header: "
+            f"{[label for label in labels if label]}"
+        )
+    body = frame.iloc[header_row + 1 :]
+    codes = body.iloc[:, code_col].map(_clean_text)
+    levels = codes.map(_geography_level)
+    kept = body.loc[levels.notna()]
+    if not (levels == "england").any():
+        raise SourceFormatError(f"{where}: no row for England ({ENGLAND_CODE})")
+    pieces = []
+    for year, column in sorted(years.items()):
+        counts = pd.to_numeric(kept.iloc[:, column], errors="coerce").astype(float)
+        bad = ~np.isfinite(counts.to_numpy())
+        if bad.any():
+            i = int(np.nonzero(bad)[0][0])
+            raise SourceFormatError(
+                f"{where}, row {kept.index[i] + 1} ({codes.loc[kept.index[i]]}): Mid-{year} "
+                f"count is not a number: {kept.iat[i, column]!r}"
+            )
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "council_code": codes.loc[kept.index].to_numpy(),
+                    "council_name": kept.iloc[:, name_col].map(_clean_text).to_numpy(),
+                    "geography_level": levels.loc[kept.index].to_numpy(),
+                    "period": f"mid-{year}",
+                    "year": year,
+                    "measure": MYE4_MEASURE,
+                    "published_code": f"MYE4 {labels[column]} (all ages)",
+                    "disaggregation": "Total",
+                    "numerator": np.nan,
+                    "denominator": np.nan,
+                    "value": counts.to_numpy(),
+                    "status": "published",
+                    "definition": DEFINITION,
+                    "source": source_id if source_id is not None else path.name,
+                }
+            )
+        )
+    tidy = pd.concat(pieces, ignore_index=True)
+    tidy = tidy.sort_values(
+        ["year", "geography_level", "council_code"],
         key=lambda col: col.map(_LEVEL_ORDER) if col.name == "geography_level" else col,
         kind="stable",
     )

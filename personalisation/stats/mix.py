@@ -90,13 +90,18 @@ def dp_mix(
     pandas.DataFrame
         ``by="council"``: one row per council and year, columns ``council, council_name,
         council_type, region_code, region_name, year, dp_count, sds_count, dp_rate,
-        sds_rate, share, source`` (``'counts'``, ``'values'`` or ``''``),
+        sds_rate, share, council_managed_share`` (``1 - share``: the share of personal
+        budgets managed by the council rather than taken as a direct payment, exact
+        because self-directed support is direct payments plus council-managed budgets),
+        ``source`` (``'counts'``, ``'values'`` or ``''``: from counts, e.g. the 2021-22
+        SALT LTS001b components, or from the ratio of published rates),
         ``same_denominator`` (the two measures' published denominators are equal) and
         ``reason`` (why ``share`` is NaN: a missing value, a zero ``sds``, or direct
         payments above self-directed support).
         ``by="region"`` / ``"council_type"``: one row per group and year, then England:
         ``group_type, group, group_name, year, n_councils, n_shares, n_counts, dp_count,
-        sds_count, pooled_share, ci_low, ci_high, unweighted_mean, reason``.
+        sds_count, pooled_share, ci_low, ci_high, council_managed_share`` (``1 -
+        pooled_share``), ``unweighted_mean, reason``.
 
     Raises
     ------
@@ -142,6 +147,7 @@ def dp_mix(
         table["dp_rate"] = (dp["value"].values / 100).ravel()
         table["sds_rate"] = (sds["value"].values / 100).ravel()
         table["share"] = share.ravel()
+        table["council_managed_share"] = 1 - table["share"]
         table["source"] = source.ravel().astype(str)
         table["same_denominator"] = same.ravel()
         table["reason"] = reason.ravel().astype(str)
@@ -179,6 +185,7 @@ def dp_mix(
                     "pooled_share": pooled,
                     "ci_low": low,
                     "ci_high": high,
+                    "council_managed_share": 1 - pooled,
                     "unweighted_mean": float(np.nanmean(shares))
                     if np.isfinite(shares).any()
                     else np.nan,

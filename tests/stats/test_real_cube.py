@@ -71,9 +71,14 @@ def test_rate_only_years(cubes):
     with pytest.raises(MissingYearError, match="rates alone"):
         stats.funnel(cube, "sds_users", 2020)
     with pytest.raises(MissingYearError, match="rates alone"):
-        stats.wilson(cube, "sds_users", 2022)
-    mix = stats.dp_mix(cube, 2022)
+        stats.wilson(cube, "sds_users", 2023)  # 2022-23: rates only
+    # 2021-22 has counts derived from SALT LTS001b for the councils without a [c] cell
+    assert int(np.isfinite(stats.wilson(cube, "sds_users", 2022)["ci_low"]).sum()) == 66
+    mix = stats.dp_mix(cube, 2023)
     assert set(mix.loc[mix.share.notna(), "source"]) == {"values"}
+    mix = stats.dp_mix(cube, 2022)  # counts where SALT has no [c], published rates elsewhere
+    assert (mix.source == "counts").sum() == 66
+    assert (mix.source == "values").sum() > 60
     assert stats.change(cube, "sds_users", 2015, 2024).attrs["n"] > 100
 
 
