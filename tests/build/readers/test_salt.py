@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from personalisation.build.readers.salt import ascof_counts_from_t38, read_salt_t38, read_salt_t47
 from personalisation.errors import SourceFormatError
-from personalisation.sources.salt import ascof_counts_from_t38, read_salt_t38, read_salt_t47
 
 SALT = "indicators/salt_ascfr/ASCFR and SALT Data Tables 2021-22.xlsx"
 

@@ -23,7 +23,7 @@ Two tables are read, found by their titles and column titles, never by position:
 
 Examples
 --------
->>> from personalisation.sources.salt import read_salt_t38
+>>> from personalisation.build.readers.salt import read_salt_t38
 >>> tidy = read_salt_t38("ASCFR and SALT Data Tables 2021-22.xlsx")  # doctest: +SKIP
 """
 
@@ -36,9 +36,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from personalisation.build.readers.cells import parse_published_number
 from personalisation.errors import DataNotFoundError, SourceFormatError
 from personalisation.measures import period_to_year
-from personalisation.sources.schema import parse_published_number, validate_tidy
+from personalisation.schema import validate_tidy
 
 __all__ = [
     "T38_MEASURES",

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from personalisation.build.readers.population import read_mid_year_estimates, read_mye4_series
 from personalisation.errors import SourceFormatError
-from personalisation.sources.population import read_mid_year_estimates, read_mye4_series
 
 MYE22 = "indicators/ons_mye/mye22final.xlsx"
 MYE23 = "indicators/ons_mye/mye23tablesew.xlsx"

@@ -22,7 +22,7 @@ nearest 5 and outcomes are computed before rounding.
 
 Examples
 --------
->>> from personalisation.sources.ascof_dhsc import read_ascof_dhsc
+>>> from personalisation.build.readers.ascof_dhsc import read_ascof_dhsc
 >>> tidy = read_ascof_dhsc("ascof_2024_25.ods")  # doctest: +SKIP
 >>> tidy.query("council_code == 'E08000003'")[["measure", "numerator", "value"]]  # doctest: +SKIP
 """
@@ -37,10 +37,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from personalisation.build.readers.ascof import _COUNCIL_TYPE_NAMES, ENGLAND_CODE
+from personalisation.build.readers.cells import parse_published_number
 from personalisation.errors import DataNotFoundError, SourceFormatError
 from personalisation.measures import get, period_to_year
-from personalisation.sources.ascof import _COUNCIL_TYPE_NAMES, ENGLAND_CODE
-from personalisation.sources.schema import parse_published_number, validate_tidy
+from personalisation.schema import validate_tidy
 
 __all__ = ["DHSC_TABLES", "DhscTable", "read_ascof_dhsc"]
 
@@ -292,7 +293,7 @@ def read_ascof_dhsc(path: str | Path, *, source_id: str | None = None) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        Tidy table (:mod:`personalisation.sources.schema`), one row per geography, year and
+        Tidy table (:mod:`personalisation.schema`), one row per geography, year and
         measure, ``disaggregation == "Total"``; numerator and denominator as published
         (NaN where ``[c]``); ``published_code`` names the table and outcome column
         (``"Table 3d(1a): 2024 to 2025 - outcome"``); ``definition`` from the measure

@@ -1,4 +1,4 @@
-"""Tests for the DHSC ASCOF workbook reader (personalisation.sources.ascof_dhsc).
+"""Tests for the DHSC ASCOF workbook reader (personalisation.build.readers.ascof_dhsc).
 
 The ``raw`` tests compare the reader with figures read off ``ascof_2024_25.ods`` (tables
 3d(1a) and 3d(2a)); the bad-input tests write tiny ``.ods`` workbooks in ``tmp_path``.
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from personalisation.build.readers.ascof_dhsc import read_ascof_dhsc
 from personalisation.errors import DataNotFoundError, SourceFormatError
-from personalisation.sources.ascof_dhsc import read_ascof_dhsc
-from personalisation.sources.schema import TIDY_COLUMNS
+from personalisation.schema import TIDY_COLUMNS
 
 pytest.importorskip("odf")
 
