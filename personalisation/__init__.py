@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         stats,
         testing,
     )
+    from personalisation.covariate_tables import covariates
     from personalisation.cube import cube_from_tidy, load_cube, load_tidy
     from personalisation.geo import (
         attach_geometry,
@@ -47,6 +48,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         to_geodataframe,
     )
     from personalisation.measures import registry
+    from personalisation.reported_figures import reported, targets
+    from personalisation.stats.national import national_dp_series, national_series
 
 try:
     __version__: str = version("personalisation")
@@ -59,6 +62,7 @@ __all__ = [
     "batch",
     "boundaries",
     "councils",
+    "covariates",
     "cube",
     "cube_from_tidy",
     "errors",
@@ -70,11 +74,15 @@ __all__ = [
     "load_cube",
     "load_tidy",
     "measures",
+    "national_dp_series",
+    "national_series",
     "outputs",
     "plot",
     "registry",
+    "reported",
     "stats",
     "successors",
+    "targets",
     "testing",
     "to_geodataframe",
 ]
@@ -85,6 +93,11 @@ _LAZY_NAMES: dict[str, str] = {
     "load_tidy": "personalisation.cube",
     "cube_from_tidy": "personalisation.cube",
     "registry": "personalisation.measures",
+    "covariates": "personalisation.covariate_tables",
+    "reported": "personalisation.reported_figures",
+    "targets": "personalisation.reported_figures",
+    "national_series": "personalisation.stats.national",
+    "national_dp_series": "personalisation.stats.national",
     "councils": "personalisation.geo",
     "events": "personalisation.geo",
     "lineage": "personalisation.geo",

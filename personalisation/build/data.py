@@ -40,6 +40,9 @@ class Source:
     id: str  # the registry id (personalisation/build/registry.json)
     reader: str  # "module:function" in personalisation.build.readers
     priority: int  # lower wins when two sources give the same figure
+    #: keep the codes as published: a back series on one later geography (ONS MYE4 on the
+    #: 2023 boundaries), whose codes are not those in force in each year
+    fixed_geography: bool = False
 
     @property
     def entry(self) -> _raw.RawFile:
@@ -69,7 +72,7 @@ SOURCES: tuple[Source, ...] = (
     Source("salt_t47_2021_22", "salt:read_salt_t47", priority=0),
     Source("ons_mye_2022", "population:read_mid_year_estimates", priority=0),
     Source("ons_mye_2023", "population:read_mid_year_estimates", priority=0),
-    Source("ons_mye4_2011_2023", "population:read_mye4_series", priority=0),
+    Source("ons_mye4_2011_2023", "population:read_mye4_series", priority=0, fixed_geography=True),
 )
 
 CITATION = (
@@ -288,6 +291,61 @@ def derive_counts_from_salt(
     return validate_tidy(out, where="tidy table with SALT-derived counts"), report
 
 
+#: Raw registry ids of the figures reported at the time and of the targets.
+REPORTED_SOURCES: dict[str, tuple[str, str]] = {
+    "reported.csv": ("reported_2009_2013", "read_reported"),
+    "targets.csv": ("reported_targets", "read_targets"),
+}
+
+
+def write_reported(raw_dir: str | Path, out_dir: str | Path) -> list[dict[str, Any]]:
+    """Write ``reported.csv`` and ``targets.csv`` (figures reported at the time) beside the table.
+
+    They are a level of their own (:mod:`personalisation.reported`), never mixed into
+    ``indicators.csv``.  Returns their provenance records for the metadata.
+    """
+    from personalisation.build.readers import reported as reader
+
+    records = []
+    for name, (file_id, function) in REPORTED_SOURCES.items():
+        table = getattr(reader, function)(_raw.path(raw_dir, file_id))
+        if "year" in table.columns:
+            table["level"] = "reported"
+            first = ["row", "level", "period", "as_at", "year"]
+            table = table[[*first, *[c for c in table.columns if c not in first]]]
+        table.to_csv(Path(out_dir) / name, index=False, lineterminator="\n")
+        records.append(
+            _raw.record(raw_dir, file_id) | {"rows": int(len(table)), "written_to": name}
+        )
+    return records
+
+
+#: Raw registry ids of the IoD File 11 upper-tier summaries -> edition.
+COVARIATE_SOURCES: dict[str, str] = {"imd_2015": "IMD 2015", "imd_2019": "IMD 2019"}
+
+
+def write_covariates(raw_dir: str | Path, out_dir: str | Path) -> list[dict[str, Any]]:
+    """Write ``covariates.csv`` (IMD 2015 and 2019 upper-tier summaries, long) beside the table.
+
+    Every area code must be in the council register.  Returns the provenance records.
+    """
+    from personalisation.build.readers.imd import read_imd_summaries
+    from personalisation.build.register import build_register
+
+    known = set(build_register(raw_dir)["council_code"])
+    parts, records = [], []
+    for file_id, edition in COVARIATE_SOURCES.items():
+        table = read_imd_summaries(_raw.path(raw_dir, file_id), edition=edition)
+        unknown = sorted(set(table["council_code"]) - known)
+        if unknown:
+            raise UnknownCouncilError(f"{file_id}: codes not in the council register: {unknown}")
+        parts.append(table)
+        records.append(_raw.record(raw_dir, file_id) | {"rows": int(len(table))})
+    out = pd.concat(parts, ignore_index=True)
+    out.to_csv(Path(out_dir) / "covariates.csv", index=False, lineterminator="\n")
+    return records
+
+
 def write_tidy(tidy: pd.DataFrame, path: str | Path) -> None:
     """Write the tidy table as CSV, deterministically (LF endings, shortest round-trip floats)."""
     tidy.loc[:, list(TIDY_COLUMNS)].to_csv(
@@ -346,10 +404,16 @@ def build_data(
 
     frames = read_sources(raw_dir, progress=progress)
     events = build_events(raw_dir)
-    frames = {name: codes_in_force(frame, events) for name, frame in frames.items()}
+    fixed = {s.id for s in SOURCES if s.fixed_geography}
+    frames = {
+        name: frame if name in fixed else codes_in_force(frame, events)
+        for name, frame in frames.items()
+    }
     check_council_codes(frames, set(build_register(raw_dir)["council_code"]))
     tidy, checks = combine_sources(frames)
     tidy, salt_counts = derive_counts_from_salt(tidy, frames["salt_t38_2021_22"])
+    reported_files = write_reported(raw_dir, out_dir)
+    covariate_files = write_covariates(raw_dir, out_dir)
     indicators = out_dir / INDICATORS_FILE
     # write beside, then move into place together, so a failed build never leaves the table and
     # its metadata out of step
@@ -371,6 +435,8 @@ def build_data(
         "precedence": [s.id for s in sorted(SOURCES, key=lambda s: (s.priority, s.id))],
         "cross_checks": checks,
         "derived_counts": salt_counts,
+        "reported": reported_files,
+        "covariates": covariate_files,
         "gaps": list(measure_registry.GAPS),
         "coverage": _summary(tidy),
         "measures": measure_registry.registry()
@@ -395,6 +461,9 @@ def data_readme(metadata: dict[str, Any]) -> str:
         f"(sha256 `{metadata['indicators_sha256']}`).",
         f"`{METADATA_FILE}`: every raw file used (path, sha256, publisher, title, licence), source "
         "precedence and cross-checks between overlapping sources, coverage, gaps and the measure registry.",
+        "`reported.csv`, `targets.csv`: figures reported at the time (2009-2013) and the national "
+        "targets, transcribed in the raw `reported/` folder; their own level "
+        "(`personalisation.reported()`), cited row by row, never pooled with council data.",
         "",
         f"**Licence:** {metadata['licence']}.",
         "",

@@ -22,6 +22,15 @@ Examples
 from __future__ import annotations
 
 from personalisation.plot.charts import funnel, regions, trajectories
+from personalisation.plot.deprivation import deprivation
 from personalisation.plot.maps import choropleth, hexmap, small_multiples
 
-__all__ = ["choropleth", "funnel", "hexmap", "regions", "small_multiples", "trajectories"]
+__all__ = [
+    "choropleth",
+    "deprivation",
+    "funnel",
+    "hexmap",
+    "regions",
+    "small_multiples",
+    "trajectories",
+]

@@ -29,6 +29,7 @@ change(cube, measure, start=None, end=None) -> DataFrame
 convergence(cube, measure, start=None, end=None) -> ConvergenceResult
 dp_mix(cube, year=None, *, by="council", numerator="dp_users", denominator="sds_users")
 eligibility(cube, measure, year=None, fraction=0.7, *, threshold=None) -> DataFrame
+deprivation(cube, measure, year=None, *, variable="imd_average_score") -> DeprivationResult
 moran(cube, measure, year, *, boundaries=None, weights="queen", permutations=999,
       seed=12345, significance=0.05, islands="drop") -> MoranResult
 
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 from personalisation.errors import InvalidCountsError
 from personalisation.stats.change import ConvergenceResult, change, convergence
+from personalisation.stats.deprivation import DeprivationResult, deprivation, spearman_interval
 from personalisation.stats.eligibility import eligibility
 from personalisation.stats.mix import dp_mix
 from personalisation.stats.regional import pool, regional
@@ -63,12 +65,14 @@ from personalisation.stats.variation import between_share, gini, variation
 
 __all__ = [
     "ConvergenceResult",
+    "DeprivationResult",
     "InvalidCountsError",
     "MoranResult",
     "TargetResult",
     "between_share",
     "change",
     "convergence",
+    "deprivation",
     "dp_mix",
     "eligibility",
     "estimate_overdispersion",
@@ -79,6 +83,7 @@ __all__ = [
     "moran",
     "pool",
     "regional",
+    "spearman_interval",
     "targets",
     "variation",
     "wilson",
