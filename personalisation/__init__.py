@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         stats,
         testing,
     )
-    from personalisation.covariate_tables import covariates
+    from personalisation.covariate_tables import covariates, neighbours
     from personalisation.cube import cube_from_tidy, load_cube, load_tidy
     from personalisation.geo import (
         attach_geometry,
@@ -76,6 +76,7 @@ __all__ = [
     "measures",
     "national_dp_series",
     "national_series",
+    "neighbours",
     "outputs",
     "plot",
     "registry",
@@ -94,6 +95,7 @@ _LAZY_NAMES: dict[str, str] = {
     "cube_from_tidy": "personalisation.cube",
     "registry": "personalisation.measures",
     "covariates": "personalisation.covariate_tables",
+    "neighbours": "personalisation.covariate_tables",
     "reported": "personalisation.reported_figures",
     "targets": "personalisation.reported_figures",
     "national_series": "personalisation.stats.national",

@@ -372,7 +372,7 @@ PRESETS: dict[str, Preset] = {
             description=(
                 "a representative batch on the shipped data: take-up maps (two measures, two "
                 "years, polygons and hexes), one regional comparison, variation over time, "
-                "targets, and two council profiles"
+                "targets, two council profiles and the national personalisation story"
             ),
             plan=(
                 (
@@ -395,6 +395,11 @@ PRESETS: dict[str, Preset] = {
                 ("targets.ipynb", {"threshold": 70, "target_year": _LAST}),
                 # Manchester (metropolitan district) and Kent (county): two council types.
                 ("council_profile.ipynb", {"council": ["E08000003", "E10000016"]}),
+                # the national story 2009-10..2024-25: reported years, targets, breaks
+                (
+                    "personalisation_story.ipynb",
+                    {"measure": "sds_users", "from_year": 2010, "to_year": 2025},
+                ),
             ),
         ),
         Preset(
@@ -412,6 +417,10 @@ PRESETS: dict[str, Preset] = {
                 ),
                 ("targets.ipynb", {"threshold": 70, "target_year": _LAST}),
                 ("council_profile.ipynb", {"council": "E08000003"}),
+                (
+                    "personalisation_story.ipynb",
+                    {"measure": "sds_users", "from_year": 2010, "to_year": 2025},
+                ),
             ),
         ),
         Preset(

@@ -40,7 +40,7 @@ import pandas as pd
 from personalisation import _paths
 from personalisation.errors import DataNotFoundError
 
-__all__ = ["COVARIATES_FILE", "EDITIONS", "covariates", "edition_for_year"]
+__all__ = ["COVARIATES_FILE", "EDITIONS", "covariates", "edition_for_year", "neighbours"]
 
 COVARIATES_FILE = "covariates.csv"
 #: Edition -> the council geography (vintage) it was published on.
@@ -231,4 +231,73 @@ def covariates(
         values.columns.name = None
         out = values
     out.attrs["harmonised_rank"] = HARMONISED_RANK
+    return out
+
+
+NEIGHBOURS_FILE = "neighbours.csv"
+NEIGHBOURS_CAVEAT = (
+    "DfE statistical neighbours were built for children's services, not adult social care: "
+    "they compare areas on the characteristics that predict children's outcomes"
+)
+
+
+def neighbours(
+    council: str | None = None,
+    *,
+    model: str = "DfE 2025",
+    data_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """The DfE statistical neighbours of a council (or of every council), by GSS code.
+
+    Parameters
+    ----------
+    council
+        GSS code of a council in force in the model's geography (2021 for ``"DfE 2021"``,
+        2023 for ``"DfE 2025"``); default every council.
+    model
+        ``"DfE 2025"`` (default) or ``"DfE 2021"``.
+    data_dir
+        Folder of the shipped data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, vintage, council_code, council_name, la_number, rank`` (1 = closest),
+        ``neighbour_code, neighbour_name, neighbour_la_number, closeness, lookup_method``
+        (how the DfE LA number was matched to the GSS code), ``row``;
+        ``attrs["caveat"]`` says what the groupings were built for.
+
+    Raises
+    ------
+    KeyError
+        An unknown model or a council without neighbours in that model.
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> pz.neighbours("E08000003")["neighbour_name"].head(3).tolist()  # doctest: +SKIP
+    """
+    folder = Path(data_dir) if data_dir is not None else _paths.data_dir()
+    path = folder / NEIGHBOURS_FILE
+    if not path.is_file():
+        raise DataNotFoundError(
+            f"{path} not found: rebuild the shipped data with `personalisation build-data`"
+        )
+    table = pd.read_csv(path, dtype=str)
+    table["rank"] = table["rank"].astype("int64")
+    table["row"] = table["row"].astype("int64")
+    models = sorted(table["model"].unique())
+    if model not in models:
+        raise KeyError(f"unknown neighbour model {model!r}; models: {models}")
+    table = table[table["model"] == model]
+    if council is not None:
+        part = table[table["council_code"] == council]
+        if part.empty:
+            raise KeyError(
+                f"{council} has no neighbours in the {model} model (councils of the "
+                f"{table['vintage'].iloc[0]} geography only)"
+            )
+        table = part
+    out = table.sort_values(["council_code", "rank"]).reset_index(drop=True)
+    out.attrs["caveat"] = NEIGHBOURS_CAVEAT
     return out

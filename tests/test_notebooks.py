@@ -26,6 +26,7 @@ CASES = {
     "variation_over_time.ipynb": {"measure": "sds_users", "from_year": 2019, "to_year": 2021},
     "council_profile.ipynb": {"council": "Somerset"},
     "targets.ipynb": {"threshold": 70, "lower": 50, "target_year": 2016},
+    "personalisation_story.ipynb": {"measure": "sds_users", "from_year": 2010, "to_year": 2025},
 }
 
 

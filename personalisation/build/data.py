@@ -346,6 +346,55 @@ def write_covariates(raw_dir: str | Path, out_dir: str | Path) -> list[dict[str,
     return records
 
 
+#: DfE statistical neighbour models: registry id -> (model, council vintage of the model).
+NEIGHBOUR_SOURCES: dict[str, tuple[str, str]] = {
+    "dfe_sn_2021": ("DfE 2021", "2021"),
+    "dfe_sn_2025": ("DfE 2025", "2023"),
+}
+
+
+def write_neighbours(raw_dir: str | Path, out_dir: str | Path) -> list[dict[str, Any]]:
+    """Write ``neighbours.csv``: DfE statistical neighbours joined to GSS codes by a real lookup."""
+    from personalisation.build.readers.neighbours import dfe_number_lookup, read_neighbours
+    from personalisation.build.register import build_events, build_register
+
+    register = build_register(raw_dir)
+    events = build_events(raw_dir)
+    mysociety = pd.read_csv(_raw.path(raw_dir, "mysociety_la_register"), dtype=str)
+    parts, records = [], []
+    for file_id, (model, vintage) in NEIGHBOUR_SOURCES.items():
+        table = read_neighbours(_raw.path(raw_dir, file_id), model=model)
+        valid_from = pd.to_datetime(register["valid_from"], errors="coerce")
+        valid_to = pd.to_datetime(register["valid_to"], errors="coerce")
+        day = pd.Timestamp(f"{vintage}-04-01")
+        in_force = register[
+            (valid_from.isna() | (valid_from <= day)) & (valid_to.isna() | (valid_to > day))
+        ].drop_duplicates("council_code")
+        lookup = dfe_number_lookup(mysociety, in_force, events, table[["la_number", "la_name"]])
+        codes = lookup.set_index("la_number")
+        unknown = sorted(set(table["neighbour_la_number"]) - set(codes.index))
+        if unknown:
+            raise UnknownCouncilError(f"{file_id}: neighbour LA numbers not in the file: {unknown}")
+        joined = table.assign(
+            vintage=vintage,
+            council_code=codes.loc[table["la_number"], "council_code"].to_numpy(),
+            council_name=codes.loc[table["la_number"], "council_name"].to_numpy(),
+            neighbour_code=codes.loc[table["neighbour_la_number"], "council_code"].to_numpy(),
+            neighbour_name=codes.loc[table["neighbour_la_number"], "council_name"].to_numpy(),
+            lookup_method=codes.loc[table["la_number"], "method"].to_numpy(),
+        )
+        parts.append(joined)
+        records.append(_raw.record(raw_dir, file_id) | {"rows": int(len(table))})
+    columns = [
+        "model", "vintage", "council_code", "council_name", "la_number", "rank",
+        "neighbour_code", "neighbour_name", "neighbour_la_number", "closeness",
+        "lookup_method", "row",
+    ]  # fmt: skip
+    out = pd.concat(parts, ignore_index=True)[columns]
+    out.to_csv(Path(out_dir) / "neighbours.csv", index=False, lineterminator="\n")
+    return records
+
+
 def write_tidy(tidy: pd.DataFrame, path: str | Path) -> None:
     """Write the tidy table as CSV, deterministically (LF endings, shortest round-trip floats)."""
     tidy.loc[:, list(TIDY_COLUMNS)].to_csv(
@@ -414,6 +463,7 @@ def build_data(
     tidy, salt_counts = derive_counts_from_salt(tidy, frames["salt_t38_2021_22"])
     reported_files = write_reported(raw_dir, out_dir)
     covariate_files = write_covariates(raw_dir, out_dir)
+    covariate_files += write_neighbours(raw_dir, out_dir)
     indicators = out_dir / INDICATORS_FILE
     # write beside, then move into place together, so a failed build never leaves the table and
     # its metadata out of step

@@ -151,6 +151,7 @@ def test_main_preset_plans_a_representative_batch(tmp_path, monkeypatch):
         "variation_over_time.ipynb",
         "targets.ipynb",
         "council_profile.ipynb",
+        "personalisation_story.ipynb",
     ]
     for name in preset.notebooks():
         nbformat.write(nbformat.v4.new_notebook(), tmp_path / name)
@@ -176,7 +177,10 @@ def test_main_preset_plans_a_representative_batch(tmp_path, monkeypatch):
     ]
     assert len(by_notebook["council_profile.ipynb"]) == 2
     assert by_notebook["targets.ipynb"][0]["target_year"] == years[-1]
-    assert len(runs) == 14
+    assert by_notebook["personalisation_story.ipynb"] == [
+        {"measure": "sds_users", "from_year": 2010, "to_year": 2025}
+    ]
+    assert len(runs) == 15
     smoke = batch.plan_runs(dict(batch.PRESETS["smoke"].plan))
     assert [run.notebook.name for run in smoke] == preset.notebooks()  # one run per notebook
 
