@@ -76,6 +76,22 @@ def test_gallery_has_every_notebook_executed(site):
         text = page.read_text()
         assert "cell_output" in text, f"{name}: no executed output on its gallery page"
         assert "Traceback" not in text, f"{name}: an error on its gallery page"
+        assert "&lt;Figure size" not in text, f"{name}: a figure shown as text, not as an image"
+        images = _png_images(page)
+        assert images, f"{name}: no figure on its gallery page"
+        for image in images:
+            assert image.stat().st_size > 10_000, f"{name}: {image.name} is nearly empty"
+
+
+def _png_images(page: Path) -> list[Path]:
+    """The PNG files a page shows with <img> (myst-nb copies notebook figures to _images/)."""
+    sources = re.findall(r'<img[^>]*\bsrc="([^"]+\.png)"', page.read_text())
+    return [(page.parent / source).resolve() for source in sources]
+
+
+def test_quickstart_shows_its_map(site):
+    images = _png_images(site / "quickstart.html")
+    assert images and all(image.is_file() for image in images)
 
 
 def test_api_reference_documents_the_public_names(site):
