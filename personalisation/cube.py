@@ -32,6 +32,7 @@ from personalisation.errors import (
     UnknownCouncilError,
     UnknownMeasureError,
 )
+from personalisation.geo import register
 from personalisation.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS, validate_tidy
 
 INDICATORS_FILE = "indicators.csv"
@@ -109,15 +110,7 @@ def load_metadata(data_dir: str | Path | None = None) -> dict[str, Any]:
 
 def _council_coords(codes: Sequence[str], names: pd.Series) -> dict[str, tuple[str, list[str]]]:
     """Names, types and regions of ``codes`` from the council register (names from data as fallback)."""
-    try:
-        from personalisation.geo import register
-
-        table = register.councils().drop_duplicates("council_code").set_index("council_code")
-    except (ImportError, FileNotFoundError, AttributeError) as exc:  # register not built yet
-        warnings.warn(
-            f"council register unavailable ({exc}); council types and regions unknown", stacklevel=3
-        )
-        table = pd.DataFrame(columns=["council_name", "council_type", "region_code", "region_name"])
+    table = register.councils().drop_duplicates("council_code").set_index("council_code")
     known = table.reindex(list(codes))
     name = known["council_name"].fillna(names.reindex(list(codes)))
     coords = {
@@ -134,13 +127,8 @@ NOT_IN_GEOGRAPHY = "not-in-geography"
 
 
 def _valid_codes(vintage: str, codes: Sequence[str]) -> frozenset[str]:
-    """Codes of councils in force in ``vintage`` (all ``codes`` when the register is unavailable)."""
-    try:
-        from personalisation.geo import register
-
-        return register.codes_in_force(vintage)
-    except (ImportError, FileNotFoundError, AttributeError, ValueError, KeyError):
-        return frozenset(codes)
+    """Codes of councils in force in ``vintage`` (from the shipped register)."""
+    return register.codes_in_force(vintage)
 
 
 def _figure_vintage(
@@ -150,12 +138,7 @@ def _figure_vintage(
     vintage where they all were (see :func:`personalisation.geo.register.vintage_for_codes`)."""
     if codes <= valid[vintage]:
         return vintage
-    try:
-        from personalisation.geo.register import vintage_for_codes
-
-        later = vintage_for_codes(codes, at_least=vintage)
-    except (ImportError, FileNotFoundError, ValueError):
-        return vintage
+    later = register.vintage_for_codes(codes, at_least=vintage)
     if later is None:
         return vintage
     if later not in valid:
@@ -176,12 +159,7 @@ def _check_councils(
     published some mid-year estimates on a later geography (e.g. mid-2020 on the April 2021
     councils), so ``ONS MYE`` rows are exempt from the warning.
     """
-    try:
-        from personalisation.geo import register
-
-        known = set(register.councils()["council_code"])
-    except (ImportError, FileNotFoundError, AttributeError):
-        return
+    known = set(register.councils()["council_code"])
     unknown = sorted(set(level_rows["council_code"].unique()) - known)
     if unknown:
         import difflib
@@ -208,12 +186,15 @@ def _check_councils(
 
 
 def _vintages(years: Sequence[int]) -> list[str]:
-    try:
-        from personalisation.geo.register import vintage_for_year
-
-        return [vintage_for_year(int(y)) for y in years]
-    except (ImportError, AttributeError, ValueError, KeyError):
-        return ["unknown" for _ in years]
+    out = []
+    for year in years:
+        try:
+            out.append(register.vintage_for_year(int(year)))
+        except ValueError as exc:
+            raise MissingYearError(
+                f"year {year} has no geography in the council register: {exc}"
+            ) from None
+    return out
 
 
 def cube_from_tidy(

@@ -91,6 +91,22 @@ def test_unknown_council_code_is_refused():
         cube_from_tidy(tidy)
 
 
+def test_missing_register_fails_clearly_instead_of_accepting_every_code(tmp_path, monkeypatch):
+    # before: any ImportError/KeyError/FileNotFoundError made every code "valid"
+    from personalisation.errors import DataNotFoundError
+
+    monkeypatch.setenv("PERSONALISATION_GEO_DIR", str(tmp_path))
+    tidy = pd.DataFrame([_row(), _row(council_code="E10099999", council_name="Nowhere")])
+    with pytest.raises(DataNotFoundError, match=r"(councils|events)\.csv not found: rebuild geo"):
+        cube_from_tidy(tidy)
+
+
+def test_year_before_the_register_is_refused_not_labelled_unknown():
+    tidy = pd.DataFrame([_row(year=2008, period="2007-08")])
+    with pytest.raises(MissingYearError, match="2008"):
+        cube_from_tidy(tidy)
+
+
 def test_figure_for_a_retired_council_is_flagged():
     # Bournemouth (E06000028) was abolished in April 2019: a 2020-21 figure for it is suspect
     tidy = pd.DataFrame([_row(), _row(council_code="E06000028", council_name="Bournemouth")])
