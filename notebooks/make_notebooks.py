@@ -249,7 +249,7 @@ for measure in ("sds_users", "dp_users"):
     with_data = [int(y) for y in cube.year.values if cube.value.sel(year=y, measure=measure).notnull().any()]
     fig = pz.plot.trajectories(cube, measure, highlight=[code], years=with_data, england=england)
     written += outputs.save_figure(fig, output_dir, f"trajectory_{measure}", record)
-fig"""),
+    display(fig)"""),
         md("## The council's figures"),
         code("""
 table = cube.sel(council=code)[["numerator", "denominator", "value", "status"]].to_dataframe().reset_index()

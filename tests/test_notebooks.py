@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,6 +80,34 @@ def test_notebook_runs_and_writes_outputs(name, tmp_path):
         o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
     ]
     assert not errors
+    # every figure the notebook saves is also shown in the notebook itself, as a real picture
+    inline = _inline_images(notebook)
+    assert len(inline) == len(pngs), (name, len(inline), pngs)
+    for width, height, spread in inline:
+        assert width > 300 and height > 300, (name, width, height)
+        assert spread > 20, f"{name}: an inline figure is blank (pixel spread {spread:.1f})"
+
+
+def _inline_images(notebook: nbformat.NotebookNode) -> list[tuple[int, int, float]]:
+    """(width, height, pixel standard deviation) of every image/png output of the notebook."""
+    from PIL import Image
+
+    found = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                image = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+                spread = float(np.asarray(image.convert("L"), dtype=float).std())
+                found.append((image.width, image.height, spread))
+    return found
+
+
+def test_council_profile_shows_both_trajectories(tmp_path):
+    _, notebook = _run("council_profile.ipynb", CASES["council_profile.ipynb"], tmp_path)
+    cell = next(c for c in notebook.cells if "pz.plot.trajectories" in c.source)
+    shown = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+    assert len(shown) == 2
 
 
 def test_takeup_table_holds_the_published_figures(tmp_path):
