@@ -197,11 +197,83 @@ def _vintages(years: Sequence[int]) -> list[str]:
     return out
 
 
+def as_years(years: Any) -> list[int] | None:
+    """Normalise a ``years=`` argument: an int, a ``"2014-15"`` period, or a sequence of them.
+
+    Raises
+    ------
+    ValueError
+        For a float (``2015.7``), a bool, an empty sequence, or text that is not a year or a
+        financial-year period; the message names the value.
+
+    Examples
+    --------
+    >>> as_years(2015), as_years("2014-15"), as_years([2021, "2019-20", 2021])
+    ([2015], [2015], [2020, 2021])
+    """
+    if years is None:
+        return None
+    items = [years] if isinstance(years, (str, int, float, np.number)) else years
+    try:
+        items = list(items)
+    except TypeError:
+        raise ValueError(
+            f"years must be an int, a period like '2014-15' or a sequence of them, got {years!r}"
+        ) from None
+    if not items:
+        raise ValueError("years=[] selects nothing; pass years=None for every year")
+    out = []
+    for item in items:
+        if isinstance(item, (bool, np.bool_)) or isinstance(item, (float, np.floating)):
+            raise ValueError(
+                f"years must be whole years like 2015 or periods like '2014-15', "
+                f"got {item!r} ({type(item).__name__})"
+            )
+        if isinstance(item, (int, np.integer)):
+            out.append(int(item))
+            continue
+        text = str(item).strip()
+        if text.isdigit() and len(text) == 4:
+            out.append(int(text))
+            continue
+        try:
+            out.append(measure_registry.period_to_year(text))
+        except ValueError:
+            raise ValueError(
+                f"years: {item!r} is neither a year like 2015 nor a financial year like '2014-15'"
+            ) from None
+    return sorted(set(out))
+
+
+def as_measures(measures: Any) -> list[str] | None:
+    """Normalise a ``measures=`` argument: one id (``"sds_users"``) or a sequence of ids.
+
+    Raises
+    ------
+    ValueError
+        For an empty sequence or an item that is not text.
+
+    Examples
+    --------
+    >>> as_measures("sds_users"), as_measures(("dp_users", "sds_users"))
+    (['sds_users'], ['dp_users', 'sds_users'])
+    """
+    if measures is None:
+        return None
+    items = [measures] if isinstance(measures, str) else list(measures)
+    if not items:
+        raise ValueError("measures=[] selects nothing; pass measures=None for every measure")
+    bad = [m for m in items if not isinstance(m, str)]
+    if bad:
+        raise ValueError(f"measures must be measure ids (text), got {bad!r}")
+    return list(dict.fromkeys(items))
+
+
 def cube_from_tidy(
     tidy: pd.DataFrame,
     *,
-    measures: Sequence[str] | None = None,
-    years: Sequence[int] | None = None,
+    measures: str | Sequence[str] | None = None,
+    years: int | str | Sequence[int | str] | None = None,
     disaggregation: str = "Total",
     geography_level: str = "council",
     attrs: dict[str, Any] | None = None,
@@ -264,8 +336,9 @@ def cube_from_tidy(
             f"no rows at level {geography_level!r} with disaggregation {disaggregation!r}; "
             f"disaggregations published: {bands}"
         )
+    measures = as_measures(measures)
+    years = as_years(years)
     if measures is not None:
-        measures = list(measures)
         for m in measures:
             measure_registry.get(m)  # raises UnknownMeasureError for ids not in the registry
         absent = sorted(set(measures) - set(rows["measure"]))
@@ -280,7 +353,6 @@ def cube_from_tidy(
             )
         rows = rows[rows["measure"].isin(measures)]
     if years is not None:
-        years = [int(y) for y in years]
         absent_years = sorted(set(years) - set(rows["year"].astype(int)))
         if absent_years:
             have = sorted(set(rows["year"].astype(int)))
@@ -395,8 +467,8 @@ def _cube_attrs(metadata: dict[str, Any]) -> dict[str, str]:
 
 
 def load_cube(
-    measures: Sequence[str] | None = None,
-    years: Sequence[int] | None = None,
+    measures: str | Sequence[str] | None = None,
+    years: int | str | Sequence[int | str] | None = None,
     *,
     disaggregation: str = "Total",
     geography_level: str = "council",
@@ -407,10 +479,12 @@ def load_cube(
     Parameters
     ----------
     measures
-        Canonical measure ids to keep (default all), e.g. ``["sds_users", "dp_users"]``.
-        See :func:`personalisation.measures.registry`.
+        Canonical measure ids to keep (default all): one id (``"sds_users"``) or a
+        sequence (``["sds_users", "dp_users"]``).  See :func:`personalisation.measures.registry`.
     years
-        Years to keep (the year in which the financial year ends: 2021 is 2020-21).
+        Years to keep (the year in which the financial year ends: 2021 is 2020-21): an int,
+        a financial-year period (``"2020-21"``) or a sequence of them.  Floats and empty
+        sequences are refused (:func:`as_years`).
     disaggregation
         ``"Total"`` (default) or a published band such as ``"18-64"``.
     geography_level

@@ -112,7 +112,7 @@ def read_sources(
             if code_lookup is None:
                 code_lookup = cassr_code_lookup(raw_dir)
             kwargs["code_lookup"] = code_lookup
-        frames[source.id] = reader(raw_dir / source.path, **kwargs)
+        frames[source.id] = reader(_raw.path(raw_dir, source.id), **kwargs)
     return frames
 
 
