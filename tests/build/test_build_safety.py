@@ -202,3 +202,74 @@ def test_outside_a_checkout_build_data_writes_where_load_cube_reads(
     (tmp_path / "user" / "data" / "indicators.csv").write_text("x\n")
     assert _paths.data_dir() == tmp_path / "user" / "data"  # a user build is preferred
     assert _paths.geo_dir() == _paths.PACKAGE_DIR / "_shipped" / "geo"
+
+
+PSS_2008 = "indicators/pss_ex1_activity/pers-soc-serv-exp-unit-cost-eng-2008-09-data.csv"
+
+
+@pytest.mark.raw
+def test_a_cp1252_resave_is_named_not_a_bare_unicode_error(raw: Path, registry: Path) -> None:
+    from personalisation.build.register_inputs import _read_pss_2008_09
+    from personalisation.errors import SourceFormatError
+
+    text = (raw / PSS_2008).read_text(encoding="utf-8-sig")
+    _replace(raw, PSS_2008, text.encode("cp1252"))
+    # refused by the registry first ...
+    with pytest.raises(RawFileChangedError, match="pss_ex1_2008_09"):
+        _read_pss_2008_09(raw)
+    # ... and, accepted as a new release, by the reader with the file and the byte named
+    raw_registry.configure(registry=registry, accept_new=True)
+    try:
+        with pytest.raises(
+            SourceFormatError, match=r"2008-09-data\.csv: not utf-8 text: byte 0xb9"
+        ):
+            _read_pss_2008_09(raw)
+    finally:
+        raw_registry.configure()
+
+
+@pytest.mark.raw
+def test_a_utf16_trend_file_is_named_as_utf16(raw: Path) -> None:
+    from personalisation.build.readers.ascof import read_ascof_trend
+    from personalisation.errors import SourceFormatError
+
+    text = (raw / TREND).read_text(encoding="utf-8")
+    path = _replace(raw, TREND, text.encode("utf-16"))
+    with pytest.raises(SourceFormatError, match=r"trend_data\.csv: the file is UTF-16 encoded"):
+        read_ascof_trend(path)
+
+
+@pytest.mark.raw
+@pytest.mark.parametrize(
+    "damage, named",
+    [
+        ((" Home care (RAP", " Homecare (RAP"), "home_care_clients"),
+        (
+            (
+                '"Total 65 and over, Direct payments (RAP P2s Page 4',
+                '"Total 65+ DP (RAP P2s Page 4',
+            ),
+            "dp_clients '65 and over'",
+        ),
+    ],
+)
+def test_a_renamed_pss_ex1_column_is_an_error_not_not_collected(
+    raw_dir: Path, tmp_path: Path, damage: tuple[str, str], named: str
+) -> None:
+    from personalisation.build.lookups import cassr_code_lookup
+    from personalisation.build.readers.expected import PSS_EX1_FIGURES
+    from personalisation.build.readers.pss_ex1 import read_pss_ex1
+    from personalisation.errors import SourceFormatError
+
+    name = "Annex_Fin_CASSR_Level_Activity_Data_2012_13.csv"
+    source = raw_dir / "indicators" / "pss_ex1_activity" / name
+    text = source.read_bytes().decode("cp1252")
+    assert damage[0] in text
+    path = tmp_path / name
+    path.write_bytes(text.replace(damage[0], damage[1]).encode("cp1252"))
+    lookup = cassr_code_lookup(raw_dir)
+    intact = read_pss_ex1(source, code_lookup=lookup, expected_figures=PSS_EX1_FIGURES)
+    assert len(intact)
+    with pytest.raises(SourceFormatError, match="should hold") as info:
+        read_pss_ex1(path, code_lookup=lookup, expected_figures=PSS_EX1_FIGURES)
+    assert named in str(info.value) and name in str(info.value)
