@@ -43,6 +43,39 @@ def _run(name: str, parameters: dict, tmp_path: Path) -> tuple[Path, nbformat.No
     return output_dir, nbformat.read(executed, as_version=4)
 
 
+def _sync_tool():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "sync_notebooks.py"
+    spec = importlib.util.spec_from_file_location("sync_notebooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_notebooks_are_generated_from_their_text_source():
+    """Each .ipynb is exactly what its jupytext percent script generates (no hand edits)."""
+    sync = _sync_tool()
+    assert sync.out_of_date() == [], "run: python tools/sync_notebooks.py"
+    scripts = sorted(p.stem for p in sync.NOTEBOOKS.glob("*.py"))
+    assert scripts == sorted(Path(n).stem for n in NOTEBOOKS)
+
+
+def test_the_sync_check_notices_an_edited_script(tmp_path):
+    sync = _sync_tool()
+    for path in sync.NOTEBOOKS.glob("targets.*"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert sync.out_of_date(tmp_path) == []
+    script = tmp_path / "targets.py"
+    script.write_text(script.read_text().replace("threshold = 70", "threshold = 60"))
+    assert sync.out_of_date(tmp_path) == ["targets.ipynb"]
+    written = sync.write_all(tmp_path)
+    assert written == [tmp_path / "targets.ipynb"] and sync.out_of_date(tmp_path) == []
+    cells = nbformat.read(tmp_path / "targets.ipynb", as_version=4).cells
+    parameters = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1 and "threshold = 60" in parameters[0].source
+
+
 def test_every_notebook_has_a_case_and_a_parameters_cell():
     assert set(NOTEBOOKS) == set(CASES)
     for name in NOTEBOOKS:
