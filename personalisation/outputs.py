@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from personalisation.errors import MissingYearError, UnknownCouncilError, UnknownMeasureError
+from personalisation.errors import MissingYearError, UnknownMeasureError
 
 
 def provenance(
@@ -144,21 +144,11 @@ def as_percent(value: Any, name: str) -> float:
 
 
 def resolve_council(cube: xr.Dataset, council: str) -> str:
-    """A council code from a code or a (case-insensitive) name in the cube."""
-    codes = [str(c) for c in cube.council.values]
-    if council in codes:
-        return council
-    names = {
-        str(n).casefold(): str(c) for c, n in zip(codes, cube.council_name.values, strict=True)
-    }
-    if str(council).casefold() in names:
-        return names[str(council).casefold()]
-    import difflib
+    """A council code of the cube from a code or a name, through
+    :func:`personalisation.geo.find.council_code_in` (the package's one rule)."""
+    from personalisation.geo.find import council_code_in
 
-    close = difflib.get_close_matches(
-        str(council), [*codes, *cube.council_name.values.tolist()], n=5
-    )
-    raise UnknownCouncilError(f"unknown council {council!r}; close matches: {close or 'none'}")
+    return council_code_in(cube, council)
 
 
 def resolve_region(cube: xr.Dataset, region: str) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import personalisation as pz
 from personalisation import _paths
 
 papermill = pytest.importorskip("papermill")
@@ -176,3 +177,12 @@ def test_bad_parameter_fails_early_with_a_clear_message(name, parameters, messag
     assert message in str(caught.value)
     # it fails in the cell right after the parameters, before any figure is drawn
     assert caught.value.exec_count <= 3
+
+
+def test_council_profile_of_a_reorganised_council_runs_to_the_latest_year(tmp_path):
+    output_dir, _ = _run("council_profile.ipynb", {"council": "North Yorkshire"}, tmp_path)
+    record = json.loads((output_dir / "record.json").read_text())
+    assert record["parameters"]["council_code"] == "E06000065"
+    figures = pd.read_csv(output_dir / "figures.csv", skiprows=1)
+    sds = figures[(figures.measure == "sds_users") & figures.value.notna()]
+    assert sds.year.min() == 2015 and sds.year.max() == pz.load_cube().year.max()
