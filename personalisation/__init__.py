@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         batch,
         cube,
         errors,
+        export,
         geo,
         measures,
         outputs,
@@ -64,6 +65,7 @@ __all__ = [
     "cube_from_tidy",
     "errors",
     "events",
+    "export",
     "find_council",
     "geo",
     "harmonise",
@@ -99,7 +101,7 @@ _LAZY_NAMES: dict[str, str] = {
     "to_geodataframe": "personalisation.geo",
 }
 _LAZY_SUBMODULES = frozenset(
-    {"batch", "cube", "errors", "geo", "measures", "outputs", "plot", "stats", "testing"}
+    {"batch", "cube", "errors", "export", "geo", "measures", "outputs", "plot", "stats", "testing"}
 )
 
 
