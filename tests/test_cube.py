@@ -278,3 +278,21 @@ def test_every_council_code_resolves_to_the_register():
         later = [v for v in register.VINTAGES if v >= register.vintage_for_year(int(year))]
         in_force = set().union(*(set(register.councils(v)["council_code"]) for v in later))
         assert set(codes) <= in_force, year
+
+
+def test_cube_builds_from_arrow_backed_strings():
+    """With pyarrow installed pandas stores strings in Arrow arrays; the cube must not care."""
+    pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    from personalisation import cube as cube_module
+
+    tidy = cube_module.load_tidy()
+    arrow = tidy.astype({c: "string[pyarrow]" for c in tidy.columns if tidy[c].dtype == "string"})
+    built = cube_module.cube_from_tidy(arrow, measures=["sds_users"])
+    plain = cube_module.cube_from_tidy(
+        tidy.astype({c: object for c in tidy.columns if tidy[c].dtype == "string"}),
+        measures=["sds_users"],
+    )
+    assert pd.Index(built.council.values).equals(pd.Index(plain.council.values))
+    assert built.value.equals(plain.value) and built.status.equals(plain.status)
