@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         batch,
         cube,
         errors,
+        export,
         geo,
         measures,
         outputs,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         boundaries,
         councils,
         events,
+        find_council,
         harmonise,
         hexes,
         lineage,
@@ -67,6 +69,8 @@ __all__ = [
     "cube_from_tidy",
     "errors",
     "events",
+    "export",
+    "find_council",
     "geo",
     "harmonise",
     "hexes",
@@ -102,6 +106,7 @@ _LAZY_NAMES: dict[str, str] = {
     "national_dp_series": "personalisation.stats.national",
     "councils": "personalisation.geo",
     "events": "personalisation.geo",
+    "find_council": "personalisation.geo",
     "lineage": "personalisation.geo",
     "successors": "personalisation.geo",
     "harmonise": "personalisation.geo",
@@ -111,7 +116,7 @@ _LAZY_NAMES: dict[str, str] = {
     "to_geodataframe": "personalisation.geo",
 }
 _LAZY_SUBMODULES = frozenset(
-    {"batch", "cube", "errors", "geo", "measures", "outputs", "plot", "stats", "testing"}
+    {"batch", "cube", "errors", "export", "geo", "measures", "outputs", "plot", "stats", "testing"}
 )
 
 
