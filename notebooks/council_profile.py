@@ -100,8 +100,9 @@ if comparators is not None:
         ["rank", "neighbour_name", "closeness"]
     ].join(peers)
     own = cube.value.sel(council=code, year=latest).to_pandas()
+    council_label = str(cube.council_name.sel(council=code).item())
     print(
-        f"{name} in {latest - 1}-{str(latest)[-2:]} ({comparators.model.iloc[0]} neighbours): "
+        f"{council_label} in {latest - 1}-{str(latest)[-2:]} ({comparators.model.iloc[0]} neighbours): "
         f"sds_users {own['sds_users']:.1f}% against a neighbour median of "
         f"{comparison['sds_users'].median():.1f}%; {comparators.attrs['caveat']}."
     )
