@@ -33,7 +33,7 @@ def _row(tidy, code, measure, year, band="Total"):
 
 
 def test_every_new_raw_file_is_in_the_metadata_with_hash_and_licence():
-    records = {s["id"]: s for s in load_metadata()["sources"]}
+    records = {s["source_id"]: s for s in load_metadata()["sources"]}
     expected = {
         "ascof_dhsc_2024_25": "e4b06416b2b5b31ba9c4db7d64f52cce5c8cffc95e391458e2e5c626f1439226",
         "salt_t38_2021_22": "f5cb529cd35f819949fc064337b105f968b06d841d9eb7e2a5f9c79c8ea63205",

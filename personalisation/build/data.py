@@ -44,11 +44,13 @@ class Source:
     #: keep the codes as published: a back series on one later geography (ONS MYE4 on the
     #: 2023 boundaries), whose codes are not those in force in each year
     fixed_geography: bool = False
+    #: registry id of the raw file when several sources read one file (default: ``id``)
+    file: str = ""
 
     @property
     def entry(self) -> _raw.RawFile:
         """The registry entry (path, sha256, publisher, title, licence...)."""
-        return _raw.entry(self.id)
+        return _raw.entry(self.file or self.id)
 
     @property
     def path(self) -> str:
@@ -69,11 +71,17 @@ SOURCES: tuple[Source, ...] = (
         Source(f"ons_mye_{y}", "population:read_mid_year_estimates", priority=0)
         for y in range(2015, 2022)
     ),
-    Source("salt_t38_2021_22", "salt:read_salt_t38", priority=0),
-    Source("salt_t47_2021_22", "salt:read_salt_t47", priority=0),
+    Source("salt_t38_2021_22", "salt:read_salt_t38", priority=0, file="salt_ascfr_2021_22"),
+    Source("salt_t47_2021_22", "salt:read_salt_t47", priority=0, file="salt_ascfr_2021_22"),
     Source("ons_mye_2022", "population:read_mid_year_estimates", priority=0),
     Source("ons_mye_2023", "population:read_mid_year_estimates", priority=0),
-    Source("ons_mye4_2011_2023", "population:read_mye4_series", priority=0, fixed_geography=True),
+    Source(
+        "ons_mye4_2011_2023",
+        "population:read_mye4_series",
+        priority=0,
+        fixed_geography=True,
+        file="ons_mye_2023",
+    ),
 )
 
 CITATION = (
@@ -118,7 +126,7 @@ def read_sources(
                 code_lookup = cassr_code_lookup(raw_dir)
             kwargs["code_lookup"] = code_lookup
             kwargs["expected_figures"] = PSS_EX1_FIGURES
-        frames[source.id] = reader(_raw.path(raw_dir, source.id), **kwargs)
+        frames[source.id] = reader(_raw.path(raw_dir, source.entry.id), **kwargs)
     return frames
 
 
@@ -487,7 +495,10 @@ def build_data(
         ),
         "citation": CITATION.format(version=personalisation.__version__),
         "schema": {c: t for c, t in TIDY_COLUMNS.items()},
-        "sources": [_raw.record(raw_dir, s.id) | {"rows": int(len(frames[s.id]))} for s in SOURCES],
+        "sources": [
+            _raw.record(raw_dir, s.entry.id) | {"source_id": s.id, "rows": int(len(frames[s.id]))}
+            for s in SOURCES
+        ],
         "precedence": [s.id for s in sorted(SOURCES, key=lambda s: (s.priority, s.id))],
         "cross_checks": checks,
         "derived_counts": salt_counts,

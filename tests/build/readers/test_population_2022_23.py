@@ -134,7 +134,7 @@ def _mye4_book(path: Path, title: str, header: list[object], rows: list[list[obj
 _TITLE = "MYE4: Population estimates: Summary for England and Wales, mid-2011 to mid-2023"
 _HEAD = ["Code", "Name", "Geography", "Mid-2023", "Mid-2022"]
 _ROWS = [
-    ["E92000001", "ENGLAND", "Country", 100, 90],
+    ["E92000001", "ENGLAND", "Country", 10, 9],  # England = the sum of its councils
     ["E08000003", "Manchester", "Metropolitan District", 10, 9],
     ["E07000026", "Allerdale", "Non-metropolitan District", 1, 1],
 ]
