@@ -46,7 +46,6 @@ Examples
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -162,7 +161,7 @@ def _reduce_edges(
     n_units: int,
     *,
     weights: np.ndarray | None = None,
-    ufunc: Callable = np.add,
+    ufunc: np.ufunc = np.add,
     dtype: type = np.float64,
 ) -> xr.DataArray:
     """Segmented reduction over target-sorted edges along ``council``.
@@ -353,24 +352,23 @@ def _plan(
     for s, rel in relations.items():
         rows = []
         for a, targets in sorted(rel.items()):
-            units = defaultdict(float)
+            shares: defaultdict[str, float] = defaultdict(float)
             for b in targets:
-                units[unit_of[b]] += weights.get(b, 0.0)
-            if len(units) == 1:
-                rows.append((a, next(iter(units)), 1.0))
+                shares[unit_of[b]] += weights.get(b, 0.0)
+            if len(shares) == 1:
+                rows.append((a, next(iter(shares)), 1.0))
             else:
-                total = sum(units.values())
+                total = sum(shares.values())
                 if not total > 0:
                     raise ValueError(
                         f"cannot apportion {a}: the weights of {sorted(targets)} sum to {total}"
                     )
-                rows += [(a, u, w / total) for u, w in sorted(units.items())]
+                rows += [(a, u, w / total) for u, w in sorted(shares.items())]
             if a in present:
-                used_units |= set(units)
+                used_units |= set(shares)
         edges[s] = rows
-    units = sorted(used_units)
     label = weight if isinstance(weight, str) else str(getattr(weight, "name", None) or "weight")
-    return units, edges, {"weight_label": label}
+    return sorted(used_units), edges, {"weight_label": label}
 
 
 def _unit_attrs(units: list[str]) -> pd.DataFrame:
