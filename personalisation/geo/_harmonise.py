@@ -405,7 +405,25 @@ def _check_cube(cube: xr.Dataset) -> None:
         raise UnknownCouncilError(f"council code(s) not in the register: {unknown[:10]}{more}")
 
 
-def _cell_vintages(cube: xr.Dataset) -> np.ndarray:
+def _load_small_parts(cube: xr.Dataset) -> tuple[xr.Dataset, np.ndarray]:
+    """The cube with its small (council-free) coordinates in memory, and which cells hold a
+    figure (council x year x measure), computed together in ONE pass over a dask-backed cube
+    (the plan needs both; the figures themselves stay lazy)."""
+    small = [n for n in cube.coords if n not in cube.dims and "council" not in cube[n].dims]
+    present = (
+        cube[["numerator", "denominator", "value"]]
+        .notnull()
+        .to_array("variable")
+        .any("variable")
+        .transpose("council", "year", "measure")
+        .reset_coords(drop=True)
+    )
+    parts = xr.Dataset({**{n: cube[n].reset_coords(drop=True) for n in small}, "present": present})
+    loaded = parts.compute()
+    return cube.assign_coords({n: loaded[n] for n in small}), loaded["present"].values
+
+
+def _cell_vintages(cube: xr.Dataset, has: np.ndarray) -> np.ndarray:
     """Source vintage of every (year, measure): the year's geography, unless the measure's
     figures that year are on another one.
 
@@ -416,8 +434,6 @@ def _cell_vintages(cube: xr.Dataset) -> np.ndarray:
     none, the cube is inconsistent and a :class:`SchemaError` names the councils.
     """
     default = _source_vintages(cube)
-    data = cube[["numerator", "denominator", "value"]].notnull().to_array("variable")
-    has = np.asarray(data.any("variable").transpose("council", "year", "measure").values)
     codes = cube["council"].values.tolist()
     known = register._vintages()
     fits = {}
@@ -657,7 +673,8 @@ def harmonise(
     if method == "aggregate" and weight is not None:
         raise ValueError("weight is only used with method='apportion'")
     _check_cube(cube)
-    cells = _cell_vintages(cube)  # (year, measure) -> source vintage
+    cube, has = _load_small_parts(cube)  # one compute on a dask-backed cube
+    cells = _cell_vintages(cube, has)  # (year, measure) -> source vintage
     vintages = sorted(set(cells.ravel().tolist()))
     units, edges, info = _plan(cube, target, method, weight, vintages)
     unit_set = set(units)

@@ -228,10 +228,9 @@ def test_lineage() -> None:
 
 # ----------------------------------------------------------------------------- raw files
 @pytest.fixture(scope="module")
-def built(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("register")
-    build_register_module.write_register(raw_dir, out)
-    return out
+def built(rebuilt: Path) -> Path:
+    """The register files of the one build per test run (``rebuilt``, tests/conftest.py)."""
+    return rebuilt / "geo"
 
 
 def _read(path: Path) -> pd.DataFrame:
