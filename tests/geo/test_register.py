@@ -353,6 +353,7 @@ def test_cassr_codes_match_pss_ex1_lists(raw_dir: Path) -> None:
 
 @pytest.mark.raw
 def test_cassr_codes_match_compiled_ascof_stack(raw_dir: Path) -> None:
+    pytest.importorskip("pyreadr", reason="the build extra is not installed (no pyreadr)")
     from personalisation.build.readers.ascof import ascof_code_pairs
 
     pairs = ascof_code_pairs(raw_dir / "indicators/ascof_compiled_ojpreston/ascof_14_19.rds")
