@@ -162,7 +162,12 @@ def moran(
 
         boundaries = geo.boundaries(geo.vintage_for_year(year_int))
 
-    esda = require("esda", extra="spatial", purpose="stats.moran")
+    with warnings.catch_warnings():
+        # esda imports tqdm.auto, which warns in Jupyter when ipywidgets is absent ("TqdmWarning:
+        # IProgress not found"): nothing a caller of moran() can act on (the jupyter extra
+        # installs ipywidgets, which removes the cause)
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        esda = require("esda", extra="spatial", purpose="stats.moran")
     lw = require("libpysal.weights", extra="spatial", purpose="stats.moran")
 
     codes = [str(c) for c in ds["council"].values]
