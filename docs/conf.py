@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 from pathlib import Path
 
 import personalisation
@@ -61,6 +62,7 @@ numpydoc_attributes_as_param_list = True
 #: Public modules documented in the API reference, in reading order (data flows down).
 API_MODULES = [
     "personalisation",
+    "personalisation.schema",
     "personalisation.measures",
     "personalisation.cube",
     "personalisation.geo",
@@ -83,12 +85,19 @@ def public_names(module_name: str) -> list[str]:
     module = importlib.import_module(module_name)
     names = getattr(module, "__all__", None)
     if names is None:
+        source = inspect.getsource(module)
         names = [
             name
             for name, obj in vars(module).items()
             if not name.startswith("_")
-            and (inspect.isfunction(obj) or inspect.isclass(obj))
-            and obj.__module__ == module_name
+            and (
+                (
+                    (inspect.isfunction(obj) or inspect.isclass(obj))
+                    and obj.__module__ == module_name
+                )
+                # constants assigned here (the vocabulary of schema.py), not imported ones
+                or (name.isupper() and re.search(rf"^{name}\s*[:=]", source, re.M))
+            )
         ]
     kept = []
     for name in names:
