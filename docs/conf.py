@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import os
 import re
 from pathlib import Path
@@ -192,8 +193,36 @@ def copy_notebooks() -> None:
     for stale in out.glob("*.ipynb"):
         if stale.name not in wanted:
             stale.unlink()
+    entries = []
     for name in sorted(wanted):
-        _write_if_changed(out / name, (NOTEBOOKS / name).read_text())
+        text = (NOTEBOOKS / name).read_text()
+        _write_if_changed(out / name, text)
+        entries.append(_summary(Path(name).stem, json.loads(text)))
+    _write_if_changed(out / "summaries.txt", "\n".join(entries))
+
+
+def _summary(stem: str, notebook: dict) -> str:
+    """A gallery entry: the notebook's title (its first heading) and first paragraph, linked."""
+    markdown = next(
+        ("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"), ""
+    )
+    lines = markdown.strip().splitlines()
+    if not lines or not lines[0].startswith("# "):
+        raise ValueError(f"notebooks/{stem}.ipynb: the first cell must be a '# Title' heading")
+    title = lines[0][2:].strip()
+    paragraph = " ".join(markdown.strip().split("\n\n")[1].split()) if "\n\n" in markdown else ""
+    parameters = next(
+        (
+            "".join(c["source"])
+            for c in notebook["cells"]
+            if "parameters" in c.get("metadata", {}).get("tags", [])
+        ),
+        "",
+    )
+    return (
+        f"## {{doc}}`{title} <generated/{stem}>`\n\n{paragraph}\n\n"
+        f"Default parameters (`notebooks/{stem}.py`):\n\n```python\n{parameters.strip()}\n```\n"
+    )
 
 
 write_api_pages()
