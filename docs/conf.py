@@ -146,6 +146,11 @@ def _write_if_changed(path: Path, text: str) -> None:
 def write_api_pages() -> None:
     """Write ``api/generated/<module>.rst`` for every module of :data:`API_MODULES`."""
     out = DOCS / "api" / "generated"
+    documented = {f"{m}.rst" for m in API_MODULES}
+    documented |= {f"{m}.{name}.rst" for m in API_MODULES for name in public_names(m)}
+    for stale in out.glob("*.rst"):  # stubs of names that are gone (renamed, removed)
+        if stale.name not in documented:
+            stale.unlink()
     for module_name in API_MODULES:
         names = public_names(module_name)
         title = f"``{module_name}``"
