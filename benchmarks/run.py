@@ -921,7 +921,8 @@ def _w_papermill(folder: str, reps: int) -> dict[str, Any]:
 
 def _w_batch_run(folder: str, n_notebooks: int, jobs: int, rep: int) -> dict[str, Any]:
     """One ``run_batch`` of the benchmark notebook, in a fresh process (as a user runs it)."""
-    from personalisation.batch import _process_context, run_batch
+    from personalisation.batch import run_batch
+    from personalisation.batch.schedulers import _process_context
 
     context = type(_process_context()).__name__
     start = time.perf_counter()

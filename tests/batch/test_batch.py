@@ -158,7 +158,7 @@ def test_main_preset_plans_a_representative_batch(tmp_path, monkeypatch):
     by_notebook: dict[str, list[dict]] = {}
     for run in runs:
         by_notebook.setdefault(run.notebook.name, []).append(run.parameters)
-    years = batch._ascof_years()
+    years = batch.presets._ascof_years()
     assert years[0] == 2015 and years == sorted(years)  # from the measure registry
     maps = by_notebook["takeup_map.ipynb"]
     assert len(maps) == 8
@@ -166,8 +166,8 @@ def test_main_preset_plans_a_representative_batch(tmp_path, monkeypatch):
     assert {m["measure"] for m in maps} == {"sds_users", "dp_users"}
     assert {m["year"] for m in maps} == {years[0], years[-1]}
     # pooled regional rates need counts: the last year published with numerators and denominators
-    with_counts = batch._last_year_with_counts()[0]
-    cube = batch._shipped_cube()
+    with_counts = batch.presets._last_year_with_counts()[0]
+    cube = batch.presets._shipped_cube()
     assert cube.denominator.sel(year=with_counts, measure="sds_users").notnull().any()
     later = [y for y in years if y > with_counts]
     assert all(cube.denominator.sel(year=later, measure="sds_users").isnull().all("council"))
@@ -211,7 +211,7 @@ def parse(argv: list[str]):
 
 def test_cli_params_expand_to_a_grid(tmp_path):
     nb = make_writer(tmp_path)
-    runs, output = batch._plan_from_args(parse([str(nb), "-p", "a=1,2", "-p", "b=x"]))
+    runs, output = batch.cli._plan_from_args(parse([str(nb), "-p", "a=1,2", "-p", "b=x"]))
     assert [run.parameters for run in runs] == [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}]
     assert output == Path("outputs/batch")
     args = parse(
@@ -230,7 +230,7 @@ def test_cli_grid_files_json_list_and_yaml_mapping(tmp_path):
     nb = make_writer(tmp_path)
     listed = tmp_path / "grid.json"
     listed.write_text(json.dumps([{"a": 1}, {"a": 3}]))
-    runs, _ = batch._plan_from_args(parse([str(nb), "--grid", str(listed), "-p", "b=u,v"]))
+    runs, _ = batch.cli._plan_from_args(parse([str(nb), "--grid", str(listed), "-p", "b=u,v"]))
     assert [run.parameters for run in runs] == [
         {"a": 1, "b": "u"},
         {"a": 1, "b": "v"},
@@ -239,7 +239,7 @@ def test_cli_grid_files_json_list_and_yaml_mapping(tmp_path):
     ]
     mapping = tmp_path / "grid.yaml"
     mapping.write_text("a: [4, 5]\nb: w\n")
-    runs, _ = batch._plan_from_args(parse([str(nb), "--grid", str(mapping), "-p", "b=q"]))
+    runs, _ = batch.cli._plan_from_args(parse([str(nb), "--grid", str(mapping), "-p", "b=q"]))
     assert [run.parameters for run in runs] == [{"a": 4, "b": "q"}, {"a": 5, "b": "q"}]
 
 
@@ -310,7 +310,7 @@ def test_each_run_writes_into_its_own_folder(batch_run):
         assert info["parameters"] == {"a": a, "b": "x"}
         assert info["status"] == "ok" and info["error"] == ""
         assert info["package_version"] == personalisation.__version__
-        assert info["data_version"] == batch._data_version()
+        assert info["data_version"] == batch.execute._data_version()
         assert info["seconds"] > 0
     failed_dir = out / "writer" / "a-2__b-x"
     assert not (failed_dir / "result.txt").exists()
@@ -437,7 +437,7 @@ def test_worker_processes_fork_only_when_no_other_thread_runs(monkeypatch):
     import threading
 
     monkeypatch.setattr(threading, "active_count", lambda: 2)
-    assert batch._process_context().get_start_method() == "spawn"
+    assert batch.schedulers._process_context().get_start_method() == "spawn"
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     expected = "fork" if sys.platform.startswith("linux") else "spawn"
-    assert batch._process_context().get_start_method() == expected
+    assert batch.schedulers._process_context().get_start_method() == expected
