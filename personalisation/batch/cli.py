@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from personalisation.batch.execute import DEFAULT_MAX_RSS_MB, DEFAULT_MAX_RUNS, FRESH, WARM
 from personalisation.batch.grid import expand_grid, parse_param_options
 from personalisation.batch.plan import PlannedRun, plan_runs
 from personalisation.batch.presets import PRESETS
-from personalisation.batch.runner import _run_planned
+from personalisation.batch.runner import BatchInterrupted, BatchLockedError, _run_planned
 from personalisation.errors import DataNotFoundError
 
 __all__ = ["add_arguments", "run_from_args"]
@@ -63,6 +64,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kernel", default="python3", metavar="NAME", help="Jupyter kernel (default python3)"
     )
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per cell")
+    kernels = parser.add_mutually_exclusive_group()
+    kernels.add_argument(
+        "--warm",
+        dest="engine",
+        action="store_const",
+        const=WARM,
+        default=WARM,
+        help="keep one kernel per worker and reset it between runs (the default)",
+    )
+    kernels.add_argument(
+        "--fresh",
+        dest="engine",
+        action="store_const",
+        const=FRESH,
+        help="start a new kernel for every run (papermill's own engine)",
+    )
+    parser.add_argument(
+        "--max-runs",
+        type=int,
+        metavar="N",
+        help=f"replace a warm kernel after N runs (default {DEFAULT_MAX_RUNS})",
+    )
+    parser.add_argument(
+        "--max-rss",
+        type=float,
+        dest="max_rss_mb",
+        metavar="MIB",
+        help=f"replace a warm kernel above this resident memory (default {DEFAULT_MAX_RSS_MB})",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip runs whose folder holds a complete record of the same run, versions and data",
+    )
     parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
 
 
@@ -135,7 +170,11 @@ def _describe_presets() -> str:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    """Run ``personalisation run-notebooks``; 0 if every run passed, 1 if any failed, 2 on usage errors."""
+    """Run ``personalisation run-notebooks``.
+
+    Exit codes: 0 every run passed, 1 a run failed, 2 a usage error (nothing ran),
+    130 interrupted by SIGINT / SIGTERM (index written, interrupted runs marked).
+    """
     if args.list_presets:
         print(_describe_presets())
         return 0
@@ -156,7 +195,18 @@ def run_from_args(args: argparse.Namespace) -> int:
             kernel_name=args.kernel,
             progress=not args.no_progress,
             timeout=args.timeout,
+            engine=args.engine,
+            max_runs=args.max_runs,
+            max_rss_mb=args.max_rss_mb,
+            resume=args.resume,
         )
+    except BatchInterrupted as exc:
+        print(exc.result.summary())  # type: ignore[attr-defined]
+        print(f"personalisation run-notebooks: {exc}; index written", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, BatchLockedError) as exc:  # checked before anything ran
+        print(f"personalisation run-notebooks: error: {exc}", file=sys.stderr)
+        return 2
     except (ImportError, OSError, TimeoutError) as exc:  # no dask, scheduler unreachable, ...
         print(f"personalisation run-notebooks: error: {exc}", file=sys.stderr)
         return 2

@@ -14,7 +14,19 @@ from personalisation.batch.grid import OUTPUT_PARAMETER
 from personalisation.batch.report import FAILED, OK, RUN_JSON
 from personalisation.batch.scrub import _clean_executed_notebook
 
-__all__ = ["execute_run"]
+__all__ = ["ENGINES", "FRESH", "WARM", "execute_run"]
+
+#: Warm kernels (:mod:`personalisation.batch.engine`), reset between runs: the default.
+WARM = "warm"
+#: papermill's own engine: a new kernel for every run.
+FRESH = "fresh"
+ENGINES = (WARM, FRESH)
+#: The warm engine's name for ``papermill --engine`` (see :mod:`personalisation.batch.engine`).
+ENGINE_NAME = "personalisation-warm"
+#: Runs a warm kernel serves before it is replaced by a new one.
+DEFAULT_MAX_RUNS = 200
+#: Resident memory (MiB) above which a warm kernel is replaced after its run.
+DEFAULT_MAX_RSS_MB = 2048
 
 
 def _data_version() -> str:
@@ -75,7 +87,8 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
     This is the task function sent to worker processes and dask workers; ``task`` holds
     plain values only: ``notebook`` (absolute path), ``output_root`` (absolute batch folder),
     ``output`` (run folder relative to it), ``parameters``, ``kernel_name``, ``timeout``,
-    ``package_version``, ``data_version``.
+    ``package_version``, ``data_version``, and optionally ``engine`` (:data:`WARM`, the
+    default, or :data:`FRESH`), ``max_runs`` and ``max_rss_mb`` (warm kernels' limits).
 
     Examples
     --------
@@ -91,27 +104,38 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
     executed = run_dir / notebook.name
     parameters = dict(task["parameters"])
     kernel_name = task.get("kernel_name") or "python3"
-    status, error = OK, ""
+    status, error, note = OK, "", ""
     start = time.perf_counter()
     try:
-        if (run_dir / RUN_JSON).is_file():  # a folder of an earlier run: start clean
+        if run_dir.exists():  # an earlier or interrupted run's files: start clean
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         import papermill
 
+        options = _engine_options(kernel_name, notebook)
+        if task.get("engine", WARM) == WARM:
+            from personalisation.batch import engine
+
+            options["engine_name"] = engine.ENGINE_NAME
+            options["max_runs"] = int(task.get("max_runs") or engine.DEFAULT_MAX_RUNS)
+            options["max_rss_mb"] = float(task.get("max_rss_mb") or engine.DEFAULT_MAX_RSS_MB)
         papermill.execute_notebook(
             str(notebook),
             str(executed),
             parameters={**parameters, OUTPUT_PARAMETER: str(run_dir)},
-            cwd=str(run_dir),
+            # the kernel starts in the run folder (nbclient's resources path); papermill's
+            # own ``cwd`` would chdir this whole process, which threads cannot share
+            resources={"metadata": {"path": str(run_dir)}},
             kernel_name=kernel_name,
             execution_timeout=task.get("timeout"),
             progress_bar=False,
             log_output=False,
-            **_engine_options(kernel_name, notebook),
+            **options,
         )
     except Exception as exc:  # one failing run must not stop the batch
         status, error = FAILED, _error_summary(exc)
+    if task.get("engine", WARM) == WARM and "personalisation.batch.engine" in sys.modules:
+        note = sys.modules["personalisation.batch.engine"].take_note()
     seconds = round(time.perf_counter() - start, 3)
     if executed.is_file():
         try:
@@ -131,6 +155,8 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
     run_info = {
         **record,
         "kernel": kernel_name,
+        "engine": task.get("engine", WARM),
+        "kernel_note": note,
         "package_version": task.get("package_version", "unknown"),
         "data_version": task.get("data_version", "unknown"),
         "papermill_version": _papermill_version(),

@@ -17,7 +17,7 @@ from personalisation.batch.grid import (
 )
 from personalisation.errors import DataNotFoundError
 
-__all__ = ["PlannedRun", "plan_runs", "resolve_notebook"]
+__all__ = ["PlannedRun", "check_parameters", "declared_parameters", "plan_runs", "resolve_notebook"]
 
 
 def resolve_notebook(notebook: str | os.PathLike[str]) -> Path:
@@ -153,3 +153,80 @@ def plan_runs(
     if not runs:
         raise ValueError("the grid expands to no runs (a parameter has an empty list of values)")
     return runs
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int, float),
+    "float": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+    "list": (list,),
+    "dict": (dict,),
+}
+
+
+def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook's ``parameters`` cell declares (papermill's inspection).
+
+    Returns name -> ``{"inferred_type_name": ..., "default": ...}``; empty when the
+    notebook has no cell tagged ``parameters``.
+    """
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(notebook)))
+
+
+def _declared_type(spec: Mapping[str, Any]) -> str:
+    """``int``, ``str``, ... from the annotation papermill found, else from the default."""
+    import ast
+
+    kind = str(spec.get("inferred_type_name", "None")).split("[")[0].strip()
+    if kind not in ("None", ""):
+        return kind
+    try:
+        default = ast.literal_eval(str(spec.get("default")))
+    except (ValueError, SyntaxError):
+        return "None"
+    return "None" if default is None else type(default).__name__
+
+
+def check_parameters(runs: Sequence[PlannedRun]) -> None:
+    """Refuse, before anything runs, a parameter a notebook does not declare or of the wrong type.
+
+    Raises
+    ------
+    ValueError
+        A parameter name the notebook's ``parameters`` cell does not declare, listing
+        the declared ones (papermill would only warn, and run with the default).
+    TypeError
+        A value whose type differs from the declared parameter's, from its annotation or
+        else its default (numbers are accepted for numbers; a parameter whose default is
+        None, or not a literal, accepts anything).
+    """
+    from personalisation.batch.grid import OUTPUT_PARAMETER
+
+    declared: dict[Path, dict[str, dict[str, Any]]] = {}
+    for run in runs:
+        if run.notebook not in declared:
+            declared[run.notebook] = declared_parameters(run.notebook)
+        known = declared[run.notebook]
+        unknown = sorted(set(run.parameters) - set(known))
+        if unknown:
+            listed = ", ".join(n for n in known if n != OUTPUT_PARAMETER) or "none"
+            raise ValueError(
+                f"notebook {run.notebook.name} declares no parameter {', '.join(unknown)} "
+                f"(its parameters: {listed}); nothing was run"
+            )
+        for name, value in run.parameters.items():
+            kind = _declared_type(known[name])
+            allowed = _TYPES.get(kind)
+            if value is None or allowed is None:
+                continue
+            wrong = not isinstance(value, allowed) or (kind != "bool" and isinstance(value, bool))
+            if wrong:
+                kind = "number" if kind in ("int", "float") else kind
+                raise TypeError(
+                    f"notebook {run.notebook.name}: parameter {name} expects a {kind} "
+                    f"(default {known[name].get('default')}), got {type(value).__name__} "
+                    f"{value!r}; nothing was run"
+                )

@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["INDEX_COLUMNS", "BatchResult", "RunRecord"]
+__all__ = ["INDEX_COLUMNS", "BatchResult", "RunRecord", "write_index"]
 
 OK = "ok"
 FAILED = "failed"
+#: A run cut short by SIGINT / SIGTERM (its folder may hold partial outputs).
+INTERRUPTED = "interrupted"
 RUN_JSON = "run.json"
 INDEX_CSV = "index.csv"
 INDEX_HTML = "index.html"
@@ -26,6 +28,7 @@ INDEX_COLUMNS: tuple[str, ...] = (
     "seconds",
     "output",
     "executed",
+    "resumed",
 )
 _MAX_LISTED_FILES = 40  # files linked per run in index.html
 
@@ -41,6 +44,13 @@ class RunRecord:
     seconds: float
     output: str
     executed: str
+    #: True when the run was skipped by ``resume`` (its earlier, complete record kept).
+    resumed: bool = False
+
+    @classmethod
+    def from_dict(cls, item: Mapping[str, Any]) -> RunRecord:
+        """A record from a task's result dict (unknown keys ignored)."""
+        return cls(**{k: v for k, v in item.items() if k in cls.__dataclass_fields__})
 
     @property
     def ok(self) -> bool:
@@ -57,6 +67,7 @@ class RunRecord:
             "seconds": f"{self.seconds:.3f}",
             "output": self.output,
             "executed": self.executed,
+            "resumed": "yes" if self.resumed else "",
         }
 
 
@@ -90,6 +101,9 @@ class BatchResult:
         """A short text: how many runs passed, and each failure with its error."""
         n, failed = len(self.records), self.failures
         lines = [f"{n - len(failed)} of {n} runs passed; outputs in {self.output_dir}"]
+        resumed = sum(record.resumed for record in self.records)
+        if resumed:
+            lines.append(f"{resumed} of them resumed: complete in an earlier batch, not rerun")
         if failed:
             lines.append(f"{len(failed)} failed:")
             for record in failed:
@@ -162,3 +176,9 @@ The runs are also listed in <a href="{INDEX_CSV}">{INDEX_CSV}</a>.</p>
 </html>
 """
     path.write_text(page, encoding="utf-8")
+
+
+def write_index(records: Sequence[RunRecord], output_root: Path) -> None:
+    """Write ``index.csv`` and ``index.html`` of a batch folder."""
+    _write_index_csv(records, output_root / INDEX_CSV)
+    _write_index_html(records, output_root, output_root / INDEX_HTML)

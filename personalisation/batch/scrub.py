@@ -6,7 +6,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,11 @@ def _path_replacements(run_dir: Path, output_root: Path, notebook: Path) -> list
     return sorted(replacements.items(), key=lambda item: len(item[0]), reverse=True)
 
 
-def _scrub(node: Any, pattern: re.Pattern[str], table: Mapping[str, str], key: str = "") -> Any:
+def _scrub(node: Any, pattern: re.Pattern[str], table: Any, key: str = "") -> Any:
     """Copy of a notebook's JSON tree with machine paths replaced (binary outputs kept)."""
     if isinstance(node, str):
+        if isinstance(table, str):
+            return pattern.sub(table, node)
         return pattern.sub(lambda match: table[match.group(0)], node)
     if isinstance(node, list):
         return [_scrub(item, pattern, table, key) for item in node]
@@ -53,6 +55,11 @@ def _scrub(node: Any, pattern: re.Pattern[str], table: Mapping[str, str], key: s
             for k, v in node.items()
         }
     return node
+
+
+_IPYKERNEL_FILES = re.compile(
+    r"(?<![\w.-])" + re.escape(tempfile.gettempdir().rstrip("/")) + r"/ipykernel_\d+/"
+)
 
 
 def _clean_executed_notebook(
@@ -75,6 +82,9 @@ def _clean_executed_notebook(
         + r")(?![\w.-])"
     )
     nb = _scrub(nb, pattern, table)
+    # ipykernel names each cell's code file after the kernel's pid (tracebacks, warnings):
+    # "/tmp/ipykernel_4242/123.py" becomes "<ipykernel>/123.py", the same for every kernel
+    nb = _scrub(nb, _IPYKERNEL_FILES, "<ipykernel>/")
     executed.write_text(
         json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )

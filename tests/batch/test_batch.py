@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import nbformat
@@ -431,13 +430,3 @@ def test_dask_scheduler_runs_the_grid(tmp_path):
     assert result.failures[0].error.startswith("ValueError: a must not be 2 (b=d)")
     assert (tmp_path / "out" / "writer" / "a-5__b-d" / "result.txt").read_text() == "5,d"
     assert len(read_index(result.index_csv)) == 2
-
-
-def test_worker_processes_fork_only_when_no_other_thread_runs(monkeypatch):
-    import threading
-
-    monkeypatch.setattr(threading, "active_count", lambda: 2)
-    assert batch.schedulers._process_context().get_start_method() == "spawn"
-    monkeypatch.setattr(threading, "active_count", lambda: 1)
-    expected = "fork" if sys.platform.startswith("linux") else "spawn"
-    assert batch.schedulers._process_context().get_start_method() == expected
