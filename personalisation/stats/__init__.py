@@ -18,19 +18,21 @@ xarray or tidy pandas.  Conventions:
 
 Public functions
 ----------------
-variation(cube, measure, year=None) -> xarray.Dataset
-regional(cube, measure, year=None, *, by="region", level=0.95, england=True) -> DataFrame
-targets(cube, measure, year, threshold=0.3, *, lower=None, by="region") -> TargetResult
-wilson(cube, measure, year=None, *, level=0.95, method="wilson") -> DataFrame
-funnel(cube, measure, year, *, overdispersion="additive", winsor=0.1,
-       levels=(0.95, 0.998), target=None) -> DataFrame
-funnel_limits(pooled_rate, denominators, *, levels=(0.95, 0.998), phi=1.0, tau2=0.0)
-change(cube, measure, start=None, end=None) -> DataFrame
-convergence(cube, measure, start=None, end=None) -> ConvergenceResult
-dp_mix(cube, year=None, *, by="council", numerator="dp_users", denominator="sds_users")
-eligibility(cube, measure, year=None, fraction=0.7, *, threshold=None) -> DataFrame
-moran(cube, measure, year, *, boundaries=None, weights="queen", permutations=999,
-      seed=12345, significance=0.05, islands="drop") -> MoranResult
+In short (see each function for its parameters and result)::
+
+    variation(cube, measure, year=None) -> xarray.Dataset
+    regional(cube, measure, year=None, *, by="region", level=0.95, england=True) -> DataFrame
+    targets(cube, measure, year, threshold=0.3, *, lower=None, by="region") -> TargetResult
+    wilson(cube, measure, year=None, *, level=0.95, method="wilson") -> DataFrame
+    funnel(cube, measure, year, *, overdispersion="additive", winsor=0.1,
+           levels=(0.95, 0.998), target=None) -> DataFrame
+    funnel_limits(pooled_rate, denominators, *, levels=(0.95, 0.998), phi=1.0, tau2=0.0)
+    change(cube, measure, start=None, end=None) -> DataFrame
+    convergence(cube, measure, start=None, end=None) -> ConvergenceResult
+    dp_mix(cube, year=None, *, by="council", numerator="dp_users", denominator="sds_users")
+    eligibility(cube, measure, year=None, fraction=0.7, *, threshold=None) -> DataFrame
+    moran(cube, measure, year, *, boundaries=None, weights="queen", permutations=999,
+          seed=12345, significance=0.05, islands="drop") -> MoranResult
 
 Examples
 --------
