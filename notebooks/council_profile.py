@@ -34,6 +34,10 @@ name = str(cube.council_name.sel(council=code).item())
 region = str(cube.region_name.sel(council=code).item())
 record = outputs.provenance(cube, {"council": council, "council_code": code})
 print(f"{name} ({code}), {cube.council_type.sel(council=code).item()}, {region}")
+successors = [c for c in pz.geo.successors(code) if c != code]
+if successors:  # an abolished council: its own years, then where its area went
+    named = ", ".join(f"{cube.council_name.sel(council=c).item()} ({c})" for c in successors)
+    print(f"{name} was abolished; its area is now {named}. Its figures stop with it.")
 
 # %% [markdown]
 # ## Trajectories against England

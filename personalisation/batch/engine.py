@@ -48,13 +48,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import Engine
-from papermill.utils import merge_kwargs, remove_args
-
 from personalisation.batch.execute import DEFAULT_MAX_RSS_MB, DEFAULT_MAX_RUNS, ENGINE_NAME
 
-__all__ = [
+__all__ = [  # noqa: F822 (WarmEngine is built on first use, see __getattr__)
     "DEFAULT_MAX_RSS_MB",
     "DEFAULT_MAX_RUNS",
     "ENGINE_NAME",
@@ -330,129 +326,152 @@ def warm_kernel_pids() -> list[int]:
         return [pid for k in _KERNELS.values() if (pid := _kernel_pid(k.km)) is not None]
 
 
-class _WarmClient(PapermillNotebookClient):
-    """papermill's notebook client, resetting the kernel before the cells and checking after."""
+def __getattr__(name: str) -> Any:
+    # The classes subclass papermill's; they are built on first use, because papermill
+    # imports this module (its entry point) while papermill.engines is being imported.
+    if name in ("WarmEngine", "_WarmClient"):
+        return _build()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __init__(self, nb_man: Any, kernel: _Kernel, cwd: str, **kwargs: Any) -> None:
-        super().__init__(nb_man, km=kernel.km, **kwargs)
-        self._warm = kernel
-        self._cwd = cwd
 
-    def _silent(self, code: str, expression: str | None = None) -> Any:
-        """Run code silently in the kernel; the value of ``expression`` (a JSON string)."""
-        msg_id = self.kc.execute(
-            code,
-            silent=True,
-            store_history=False,
-            user_expressions={"value": expression} if expression else None,
-        )
-        reply = self.wait_for_reply(msg_id)
-        content = (reply or {}).get("content", {})
-        if content.get("status") != "ok":
-            raise RuntimeError(
-                f"{ENGINE_NAME}: resetting the kernel failed: "
-                f"{content.get('ename', '')}: {content.get('evalue', '')}"
+def _build() -> dict[str, Any]:
+    """Define :class:`WarmEngine` (once); re-entered through papermill's entry points."""
+    namespace = globals()
+    if "WarmEngine" in namespace:
+        return namespace
+    from papermill.engines import Engine  # may load this module's entry point: re-entry
+
+    if "WarmEngine" in namespace:
+        return namespace
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.utils import merge_kwargs, remove_args
+
+    class _WarmClient(PapermillNotebookClient):
+        """papermill's notebook client, resetting the kernel before the cells and checking after."""
+
+        def __init__(self, nb_man: Any, kernel: _Kernel, cwd: str, **kwargs: Any) -> None:
+            super().__init__(nb_man, km=kernel.km, **kwargs)
+            self._warm = kernel
+            self._cwd = cwd
+
+        def _silent(self, code: str, expression: str | None = None) -> Any:
+            """Run code silently in the kernel; the value of ``expression`` (a JSON string)."""
+            msg_id = self.kc.execute(
+                code,
+                silent=True,
+                store_history=False,
+                user_expressions={"value": expression} if expression else None,
             )
-        if expression:
-            value = content.get("user_expressions", {}).get("value", {})
-            if value.get("status") != "ok":
-                raise RuntimeError(f"{ENGINE_NAME}: checking the kernel failed: {value}")
-            return json.loads(ast.literal_eval(value["data"]["text/plain"]))
-        return None
+            reply = self.wait_for_reply(msg_id)
+            content = (reply or {}).get("content", {})
+            if content.get("status") != "ok":
+                raise RuntimeError(
+                    f"{ENGINE_NAME}: resetting the kernel failed: "
+                    f"{content.get('ename', '')}: {content.get('evalue', '')}"
+                )
+            if expression:
+                value = content.get("user_expressions", {}).get("value", {})
+                if value.get("status") != "ok":
+                    raise RuntimeError(f"{ENGINE_NAME}: checking the kernel failed: {value}")
+                return json.loads(ast.literal_eval(value["data"]["text/plain"]))
+            return None
 
-    def papermill_execute_cells(self) -> None:
-        self._silent(_INSTALL.format(source=_KERNEL_MODULE, cwd=self._cwd))
-        super().papermill_execute_cells()
-        changed = self._silent("", "__import__('_personalisation_warm').check()")
-        if changed:
-            self._warm.replace_reason = (
-                "the run changed global state the reset cannot undo: " + ", ".join(changed)
-            )
-            self._warm.notes.append(self._warm.replace_reason)
+        def papermill_execute_cells(self) -> None:
+            self._silent(_INSTALL.format(source=_KERNEL_MODULE, cwd=self._cwd))
+            super().papermill_execute_cells()
+            changed = self._silent("", "__import__('_personalisation_warm').check()")
+            if changed:
+                self._warm.replace_reason = (
+                    "the run changed global state the reset cannot undo: " + ", ".join(changed)
+                )
+                self._warm.notes.append(self._warm.replace_reason)
 
+    class WarmEngine(Engine):
+        """papermill engine: one kernel per thread and kernel name, reset before every run.
 
-class WarmEngine(Engine):
-    """papermill engine: one kernel per thread and kernel name, reset before every run.
+        Extra keyword arguments (through ``papermill.execute_notebook(..., **kwargs)``):
+        ``max_runs`` (default :data:`DEFAULT_MAX_RUNS`) and ``max_rss_mb``
+        (default :data:`DEFAULT_MAX_RSS_MB`).
 
-    Extra keyword arguments (through ``papermill.execute_notebook(..., **kwargs)``):
-    ``max_runs`` (default :data:`DEFAULT_MAX_RUNS`) and ``max_rss_mb``
-    (default :data:`DEFAULT_MAX_RSS_MB`).
+        Examples
+        --------
+        >>> import papermill
+        >>> papermill.execute_notebook("in.ipynb", "out.ipynb",
+        ...                            engine_name="personalisation-warm")  # doctest: +SKIP
+        """
 
-    Examples
-    --------
-    >>> import papermill
-    >>> papermill.execute_notebook("in.ipynb", "out.ipynb",
-    ...                            engine_name="personalisation-warm")  # doctest: +SKIP
-    """
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            log_output: bool = False,
+            stdout_file: Any = None,
+            stderr_file: Any = None,
+            start_timeout: float = 60,
+            execution_timeout: float | None = None,
+            max_runs: int = DEFAULT_MAX_RUNS,
+            max_rss_mb: float = DEFAULT_MAX_RSS_MB,
+            **kwargs: Any,
+        ) -> Any:
+            from nbclient.client import NotebookClient
 
-    @classmethod
-    def execute_managed_notebook(
-        cls,
-        nb_man: Any,
-        kernel_name: str,
-        log_output: bool = False,
-        stdout_file: Any = None,
-        stderr_file: Any = None,
-        start_timeout: float = 60,
-        execution_timeout: float | None = None,
-        max_runs: int = DEFAULT_MAX_RUNS,
-        max_rss_mb: float = DEFAULT_MAX_RSS_MB,
-        **kwargs: Any,
-    ) -> Any:
-        from nbclient.client import NotebookClient
-
-        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-        # the run's folder: nbclient's resources path if given, else papermill's ``cwd``
-        # (papermill runs the engine inside it)
-        cwd = (kwargs.get("resources") or {}).get("metadata", {}).get("path") or os.getcwd()
-        key = (threading.get_ident(), kernel_name)
-        with _LOCK:
-            kernel = _KERNELS.pop(key, None)
-        if kernel is not None and not kernel.replace_reason:
-            if kernel.runs >= max_runs:
-                kernel.replace_reason = f"served {kernel.runs} runs (max_runs={max_runs})"
-            elif not kernel.km.has_kernel:
-                kernel.replace_reason = "the kernel had stopped"
-        if kernel is not None and kernel.replace_reason:
-            _shutdown(kernel)
-            kernel = None
-        if kernel is None:
-            km = NotebookClient(nb_man.nb, kernel_name=kernel_name).create_kernel_manager()
-            kernel = _Kernel(km=km)
-        final = merge_kwargs(
-            kwargs,
-            timeout=execution_timeout,
-            startup_timeout=start_timeout,
-            kernel_name=kernel_name,
-            log=nb_man.log if hasattr(nb_man, "log") else None,
-            log_output=log_output,
-            stdout_file=stdout_file,
-            stderr_file=stderr_file,
-        )
-        if final.get("log") is None:
-            from papermill.log import logger
-
-            final["log"] = logger
-        client = _WarmClient(nb_man, kernel, cwd, **final)
-        try:
-            client.execute(cwd=cwd)
-        except BaseException:
-            kernel.replace_reason = "the run failed inside the kernel (died, hung or timed out)"
-            raise
-        finally:
-            kernel.runs += 1
-            if client.kc is not None:
-                try:
-                    client.kc.stop_channels()
-                except Exception:
-                    pass
-            rss = _rss_mb(kernel.km)
-            if not kernel.replace_reason and rss is not None and rss > max_rss_mb:
-                kernel.replace_reason = f"resident memory {rss:.0f} MiB > {max_rss_mb} MiB"
-            if kernel.replace_reason:
-                _NOTES[threading.get_ident()] = f"kernel replaced: {kernel.replace_reason}"
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            # the run's folder: nbclient's resources path if given, else papermill's ``cwd``
+            # (papermill runs the engine inside it)
+            cwd = (kwargs.get("resources") or {}).get("metadata", {}).get("path") or os.getcwd()
+            key = (threading.get_ident(), kernel_name)
+            with _LOCK:
+                kernel = _KERNELS.pop(key, None)
+            if kernel is not None and not kernel.replace_reason:
+                if kernel.runs >= max_runs:
+                    kernel.replace_reason = f"served {kernel.runs} runs (max_runs={max_runs})"
+                elif not kernel.km.has_kernel:
+                    kernel.replace_reason = "the kernel had stopped"
+            if kernel is not None and kernel.replace_reason:
                 _shutdown(kernel)
-            else:
-                with _LOCK:
-                    _KERNELS[key] = kernel
-        return nb_man.nb
+                kernel = None
+            if kernel is None:
+                km = NotebookClient(nb_man.nb, kernel_name=kernel_name).create_kernel_manager()
+                kernel = _Kernel(km=km)
+            final = merge_kwargs(
+                kwargs,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=nb_man.log if hasattr(nb_man, "log") else None,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+            )
+            if final.get("log") is None:
+                from papermill.log import logger
+
+                final["log"] = logger
+            client = _WarmClient(nb_man, kernel, cwd, **final)
+            try:
+                client.execute(cwd=cwd)
+            except BaseException:
+                kernel.replace_reason = "the run failed inside the kernel (died, hung or timed out)"
+                raise
+            finally:
+                kernel.runs += 1
+                if client.kc is not None:
+                    try:
+                        client.kc.stop_channels()
+                    except Exception:
+                        pass
+                rss = _rss_mb(kernel.km)
+                if not kernel.replace_reason and rss is not None and rss > max_rss_mb:
+                    kernel.replace_reason = f"resident memory {rss:.0f} MiB > {max_rss_mb} MiB"
+                if kernel.replace_reason:
+                    _NOTES[threading.get_ident()] = f"kernel replaced: {kernel.replace_reason}"
+                    _shutdown(kernel)
+                else:
+                    with _LOCK:
+                        _KERNELS[key] = kernel
+            return nb_man.nb
+
+    WarmEngine.__qualname__, _WarmClient.__qualname__ = "WarmEngine", "_WarmClient"
+    namespace.update(WarmEngine=WarmEngine, _WarmClient=_WarmClient)
+    return namespace

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -183,26 +184,38 @@ def parse_param_options(options: Sequence[str]) -> dict[str, Any]:
 def parameter_slug(parameters: Mapping[str, Any]) -> str:
     """Folder name of one run: ``name-value`` pairs joined by ``__``, filesystem-safe.
 
-    Long slugs are shortened and end with a hash of the parameters.
+    A value made only of ASCII letters, digits and ``_.+-`` (not starting or ending with
+    ``.`` or ``-``) is kept as it is.  Any other value is made safe (accents dropped, runs
+    of other characters become ``-``: no ``..``, slash or control character survives) and
+    the slug then ends with a digest of the parameters, so that distinct values never
+    share a folder.  Long slugs are shortened and end with the digest too.  The mapping
+    from folder to parameters is in the batch's ``index.csv``.
 
     Examples
     --------
     >>> parameter_slug({"measure": "sds_users", "year": 2015, "kind": "hex"})
     'measure-sds_users__year-2015__kind-hex'
     >>> parameter_slug({"region": "Yorkshire and The Humber"})
-    'region-Yorkshire-and-The-Humber'
+    'region-Yorkshire-and-The-Humber-b6502e0b918d'
+    >>> parameter_slug({"x": ".."}) != parameter_slug({"x": "."})
+    True
     >>> parameter_slug({})
     'default'
     """
     if not parameters:
         return "default"
     parts = []
+    lossy = False
     for name, value in parameters.items():
         text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        clean = _SLUG_UNSAFE.sub("-", text).strip("-.") or "_"
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        clean = _SLUG_UNSAFE.sub("-", folded).strip("-.") or "_"
+        lossy = lossy or clean != text
         parts.append(f"{name}-{clean}")
     slug = "__".join(parts)
     if len(slug) > _MAX_SLUG:
+        slug = slug[: _MAX_SLUG - 13].rstrip("-_.") + "-" + _digest(parameters)
+    elif lossy:
         slug = slug[: _MAX_SLUG - 13].rstrip("-_.") + "-" + _digest(parameters)
     return slug
 

@@ -58,9 +58,17 @@ def _regions() -> list[str]:
 
 
 def _councils() -> list[str]:
-    """Every council (GSS code) in the shipped cube, in the cube's order."""
+    """The councils (GSS codes, sorted) in force in the geography of the cube's latest year.
+
+    Not every code ever in the cube: councils abolished in a reorganisation are left out
+    (profile one with ``-p council=CODE``: its years, then its successors).
+    """
+    from personalisation.geo import register
+
     cube = _shipped_cube()
-    return [str(code) for code in cube["council"].values]
+    vintage = register.vintage_for_year(int(cube["year"].max()))
+    in_cube = {str(code) for code in cube["council"].values}
+    return sorted(set(register.councils(vintage)["council_code"]) & in_cube)
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,11 @@ _FIRST = LazyValues("first ASCOF year in the measure registry", _first_ascof_yea
 _YEARS = LazyValues("every ASCOF year in the measure registry", _ascof_years)
 _MEASURES = LazyValues("every ASCOF measure", _ascof_measures)
 _REGIONS = LazyValues("every region in the shipped cube", _regions)
-_COUNCILS = LazyValues("every council in the shipped cube", _councils)
+_COUNCILS = LazyValues(
+    "every council in force in the geography of the shipped cube's latest year "
+    "(153 for 2024; abolished councils left out)",
+    _councils,
+)
 
 #: Named batches for ``personalisation run-notebooks --preset NAME``.  Regions are given by
 #: name (the cube's ``region_name``), councils by GSS code, years as the year ending March.
@@ -169,7 +181,10 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             name="all-councils",
-            description="a profile of every council in the shipped cube",
+            description=(
+                "a profile of every council in force at the latest year of the shipped data "
+                "(not every code ever published: abolished councils are left out)"
+            ),
             plan=(("council_profile.ipynb", {"council": _COUNCILS}),),
         ),
     )

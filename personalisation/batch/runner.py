@@ -91,7 +91,8 @@ def _previous_record(task: Mapping[str, Any]) -> dict[str, Any] | None:
     )
     if not same:
         return None
-    return {key: info[key] for key in RunRecord.__dataclass_fields__} | {"resumed": True}
+    fields = set(RunRecord.__dataclass_fields__) - {"resumed"}
+    return {key: info[key] for key in fields} | {"resumed": True}
 
 
 def _mark_interrupted(record: Mapping[str, Any], output_root: Path) -> None:

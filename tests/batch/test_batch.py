@@ -113,10 +113,20 @@ def test_parameter_slug_is_readable_safe_and_unique(tmp_path):
         batch.parameter_slug({"measure": "sds_users", "year": 2015})
         == "measure-sds_users__year-2015"
     )
-    assert (
-        batch.parameter_slug({"region": "Yorkshire and The Humber"})
-        == "region-Yorkshire-and-The-Humber"
+    # a value changed to be safe keeps a readable part and gets a digest: never shared
+    yorkshire = batch.parameter_slug({"region": "Yorkshire and The Humber"})
+    assert yorkshire.startswith("region-Yorkshire-and-The-Humber-")
+    assert yorkshire != batch.parameter_slug({"region": "Yorkshire-and-The-Humber"})
+    assert batch.parameter_slug({"region": "Yorkshire-and-The-Humber"}) == (
+        "region-Yorkshire-and-The-Humber"
     )
+    tricky = ["..", ".", "-", "é ü 中文", "a/b", "a\\b", "x\x00y", "\n", "../../etc", "a b", "a-b"]
+    slugs = [batch.parameter_slug({"x": value}) for value in tricky]
+    assert len(set(slugs)) == len(tricky)  # distinct values, distinct folders
+    for slug in slugs:
+        assert slug not in (".", "..") and "/" not in slug and "\\" not in slug
+        assert ".." not in slug and slug.isascii() and slug.isprintable()
+        assert not slug.startswith((".", "-"))
     assert batch.parameter_slug({}) == "default"
     long_slug = batch.parameter_slug({"x": "y" * 300})
     assert len(long_slug) <= 100
