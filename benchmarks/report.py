@@ -64,7 +64,12 @@ def format_markdown(report: dict[str, Any], suites: Sequence[Any] = ()) -> str:
         f"before and {meta['loadavg_after']} after; {meta['duration_s']:.0f} s in all.{busy} "
         "Ratio = measured / baseline, both measured in the same run (lower is better); "
         "times are medians of the repetitions; peak memory is the process maximum RSS or "
-        "the tracemalloc peak of one extra run.",
+        "the tracemalloc peak of one extra run."
+        + (
+            f" Merged: the suites run then replaced their rows; the others are {meta['merged_into']}."
+            if meta.get("merged_into")
+            else ""
+        ),
         "",
         "| benchmark | measured | baseline | ratio | target | met |",
         "|---|---|---|---|---|---|",
@@ -76,7 +81,7 @@ def format_markdown(report: dict[str, Any], suites: Sequence[Any] = ()) -> str:
             else "-"
         )
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        if "speedup" in r:
+        if "machine_ceiling" in r:
             ratio += (
                 f" (speed-up {r['speedup']:.2f}x; two CPU-bound processes got "
                 f"{r['machine_ceiling']:.2f}x on this machine at the time)"

@@ -82,6 +82,7 @@ SUITES: dict[str, str] = {
     "harmonise": "suite_harmonise",
     "plot": "suite_plot",
     "batch": "suite_batch",
+    "warm": "suite_warm",
 }
 NAMES: tuple[str, ...] = tuple(SUITES)
 
@@ -107,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None, help="override repetitions")
     parser.add_argument(
         "--output", type=Path, default=BENCH_DIR, help="folder for results.json / results.md"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only the rows of the suites run in the results.json already in --output",
     )
     parser.add_argument(
         "--rewrite-markdown",
@@ -158,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         timings[name] = {
+            "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "seconds": time.perf_counter() - t0,
             "loadavg_before": before,
             "loadavg_after": loadavg(),
@@ -166,8 +173,19 @@ def main(argv: list[str] | None = None) -> int:
     meta["duration_s"] = time.perf_counter() - start
     meta["benchmarks"] = timings
     report = {"meta": meta, "results": rows}
-    write_results(report, args.output, [suite(name) for name in names])
-    print(format_table(rows))
+    previous = args.output / "results.json"
+    if args.merge and previous.is_file():
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        kept = [r for r in old["results"] if r["benchmark"] not in names]
+        old_names = [n for n in old["meta"]["only"] if n not in names]
+        meta["only"] = [n for n in NAMES if n in old_names or n in names]
+        meta["benchmarks"] = {**old["meta"].get("benchmarks", {}), **timings}
+        meta["merged_into"] = f"results of {', '.join(old_names)} from {old['meta']['date']}"
+        order = {name: i for i, name in enumerate(NAMES)}
+        rows = sorted(kept + rows, key=lambda r: order.get(r["benchmark"], len(order)))
+        report = {"meta": meta, "results": rows}
+    write_results(report, args.output, [suite(name) for name in meta["only"]])
+    print(format_table(report["results"]))
     print(f"\nwrote {args.output / 'results.json'} and {args.output / 'results.md'}")
     return 0
 

@@ -98,6 +98,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip runs whose folder holds a complete record of the same run, versions and data",
     )
+    parser.add_argument(
+        "--no-html",
+        dest="html",
+        action="store_false",
+        help="no HTML rendering or thumbnail of the executed notebooks",
+    )
     parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
 
 
@@ -199,6 +205,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             max_runs=args.max_runs,
             max_rss_mb=args.max_rss_mb,
             resume=args.resume,
+            html=args.html,
         )
     except BatchInterrupted as exc:
         print(exc.result.summary())  # type: ignore[attr-defined]

@@ -88,7 +88,8 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
     plain values only: ``notebook`` (absolute path), ``output_root`` (absolute batch folder),
     ``output`` (run folder relative to it), ``parameters``, ``kernel_name``, ``timeout``,
     ``package_version``, ``data_version``, and optionally ``engine`` (:data:`WARM`, the
-    default, or :data:`FRESH`), ``max_runs`` and ``max_rss_mb`` (warm kernels' limits).
+    default, or :data:`FRESH`), ``max_runs`` and ``max_rss_mb`` (warm kernels' limits) and
+    ``html`` (default True: an HTML rendering and a thumbnail beside the notebook).
 
     Examples
     --------
@@ -143,6 +144,14 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
         except Exception as exc:
             status = FAILED
             error = error or f"could not clean the executed notebook: {_error_summary(exc)}"
+    if executed.is_file() and task.get("html", True):
+        try:
+            from personalisation.batch import render
+
+            render.first_figure(executed)
+            render.render_html(executed)
+        except Exception as exc:  # the run's record says so; the run itself stands
+            note = (note + "; " if note else "") + f"no HTML rendering: {_error_summary(exc)}"
     record = {
         "notebook": notebook.name,
         "parameters": parameters,

@@ -135,8 +135,19 @@ def _write_index_html(records: Sequence[RunRecord], output_root: Path, path: Pat
     rows = []
     for record in records:
         params = ", ".join(f"{k}={v}" for k, v in record.parameters.items()) or "(defaults)"
-        links = [f'<a href="{esc(record.executed)}">{esc(Path(record.executed).name)}</a>']
-        files = _run_files(output_root, record)
+        executed = Path(record.executed)
+        page_html = executed.with_suffix(".html").as_posix()
+        thumb = executed.with_name(executed.stem + ".thumbnail.png").as_posix()
+        links = [f'<a href="{esc(record.executed)}">{esc(executed.name)}</a>']
+        figure = ""
+        if (output_root / page_html).is_file():
+            links.insert(0, f'<a href="{esc(page_html)}">notebook as HTML</a>')
+            if (output_root / thumb).is_file():
+                figure = (
+                    f'<a href="{esc(page_html)}"><img src="{esc(thumb)}" '
+                    f'alt="first figure of {esc(executed.name)}" width="200" loading="lazy"></a>'
+                )
+        files = [f for f in _run_files(output_root, record) if f not in (page_html, thumb)]
         links += [
             f'<a href="{esc(f)}">{esc(f[len(record.output) + 1 :])}</a>'
             for f in files[:_MAX_LISTED_FILES]
@@ -147,7 +158,7 @@ def _write_index_html(records: Sequence[RunRecord], output_root: Path, path: Pat
         rows.append(
             f'<tr class="{esc(record.status)}"><td>{esc(record.notebook)}</td>'
             f"<td>{esc(params)}</td><td>{esc(record.status)}</td>"
-            f"<td>{record.seconds:.1f}</td><td>{'<br>'.join(links)}</td>"
+            f"<td>{record.seconds:.1f}</td><td>{figure}</td><td>{'<br>'.join(links)}</td>"
             f"<td>{esc(record.error)}</td></tr>"
         )
     page = f"""<!DOCTYPE html>
@@ -167,7 +178,7 @@ tr.failed td {{ background: #fde2e2; }}
 <p>{len(records) - failed} of {len(records)} runs passed; {failed} failed.
 The runs are also listed in <a href="{INDEX_CSV}">{INDEX_CSV}</a>.</p>
 <table>
-<thead><tr><th>notebook</th><th>parameters</th><th>status</th><th>seconds</th><th>outputs</th><th>error</th></tr></thead>
+<thead><tr><th>notebook</th><th>parameters</th><th>status</th><th>seconds</th><th>first figure</th><th>outputs</th><th>error</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody>

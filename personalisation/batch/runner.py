@@ -120,6 +120,7 @@ def _run_planned(
     max_runs: int | None = None,
     max_rss_mb: float | None = None,
     resume: bool = False,
+    html: bool = True,
 ) -> BatchResult:
     import personalisation
 
@@ -144,6 +145,7 @@ def _run_planned(
             "engine": engine,
             "max_runs": max_runs,
             "max_rss_mb": max_rss_mb,
+            "html": html,
         }
         for run in runs
     ]
@@ -189,6 +191,7 @@ def run_batch(
     max_runs: int | None = None,
     max_rss_mb: float | None = None,
     resume: bool = False,
+    html: bool = True,
 ) -> BatchResult:
     """Execute notebooks over a parameter grid; one folder per run, an index, no early stop.
 
@@ -226,6 +229,9 @@ def run_batch(
     resume
         Skip a run whose folder holds a complete record (``run.json`` with status ok) of
         the same notebook, parameters, package version and data version; redo the others.
+    html
+        Also write an HTML rendering of every executed notebook and a thumbnail of its
+        first figure (:mod:`personalisation.batch.render`), shown in ``index.html``.
 
     Returns
     -------
@@ -265,4 +271,5 @@ def run_batch(
         max_runs=max_runs,
         max_rss_mb=max_rss_mb,
         resume=resume,
+        html=html,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -153,6 +155,9 @@ def compare_batches(one: Path, other: Path, ignore: set[str] = frozenset()) -> N
             assert left == right, name
         elif name.name in ("index.csv", "index.html"):
             continue  # seconds per run
+        elif name.suffix == ".html":  # papermill's random id of the injected cell aside
+            strip = re.compile(r"cell-id=[0-9a-f-]+")
+            assert strip.sub("", a.read_text()) == strip.sub("", b.read_text()), name
         else:
             assert a.read_bytes() == b.read_bytes(), name
 
@@ -166,6 +171,27 @@ def test_shipped_notebook_fresh_and_warm_identical(tmp_path):
     )
     assert warm.ok and fresh.ok, warm.summary() + fresh.summary()
     compare_batches(tmp_path / "warm", tmp_path / "fresh")
+    page = (tmp_path / "warm" / "index.html").read_text()
+    for record in warm.records:  # figures are in the executed notebooks themselves (issue 13)
+        executed = tmp_path / "warm" / record.executed
+        nb = nbformat.read(executed, as_version=4)
+        pngs = [
+            o["data"]["image/png"]
+            for c in nb.cells
+            for o in c.get("outputs", [])
+            if "image/png" in o.get("data", {})
+        ]
+        assert len(pngs) >= 3, record.executed  # two trajectories and the funnel
+        assert all(base64.b64decode(png).startswith(b"\x89PNG") for png in pngs)
+        thumb = executed.with_name("council_profile.thumbnail.png")
+        assert thumb.read_bytes() == base64.b64decode(pngs[0])  # the first figure
+        rendered = executed.with_suffix(".html").read_text()
+        assert rendered.count("data:image/png;base64,") >= len(pngs)
+        html_link = f"{record.output}/council_profile.html"
+        assert (
+            f'<a href="{html_link}"><img src="{record.output}/council_profile.thumbnail.png"'
+            in page
+        )
 
 
 DEATH_CELLS = [
