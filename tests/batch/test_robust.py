@@ -249,5 +249,9 @@ def test_profile_of_an_abolished_council(tmp_path):
     )
     assert result.ok, result.summary()
     nb = nbformat.read(tmp_path / result.records[0].executed, as_version=4)
-    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    text = "".join(
+        o.get("text", "") + "".join(o.get("data", {}).get("text/plain", ""))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+    )
     assert "E06000028" in text and "E06000058" in text  # its successor, named
