@@ -153,8 +153,8 @@ def _plan_from_args(args: argparse.Namespace) -> tuple[list[PlannedRun], Path]:
                 f"(its parameters: {', '.join(sorted(known))})"
             )
         spec: dict[Any, Any] = {}
-        for notebook, grid in preset.plan:
-            spec[notebook] = {k: overrides.get(k, v) for k, v in grid.items()}
+        for notebook, preset_grid in preset.plan:
+            spec[notebook] = {k: overrides.get(k, v) for k, v in preset_grid.items()}
         return plan_runs(spec), Path(args.output or Path("outputs") / preset.name)
     if not args.notebooks:
         raise ValueError("give one or more notebooks or --preset NAME (see --list-presets)")

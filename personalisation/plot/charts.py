@@ -217,7 +217,7 @@ def trajectories(
     )
     context.set_gid("councils")
     context.set_label(f"Councils ({len(codes)})")
-    context.council_codes = tuple(codes)
+    context.council_codes = tuple(codes)  # type: ignore[attr-defined]  # council of each line
     ax.add_collection(context)
 
     england_values, england_label = _england_series(cube, measure, years, england)
@@ -387,7 +387,7 @@ def funnel(
         label=f"Councils ({len(used)})",
     )
     points.set_gid("councils")
-    points.council_codes = tuple(used["council"])
+    points.council_codes = tuple(used["council"])  # type: ignore[attr-defined]
     target_line = ax.axhline(
         100 * attrs["target"],
         color=style.ENGLAND_COLOUR,
@@ -579,7 +579,7 @@ def regions(
         label=f"Councils ({int(have.sum())})",
     )
     points.set_gid("councils")
-    points.council_codes = tuple(codes[have])
+    points.council_codes = tuple(codes[have])  # type: ignore[attr-defined]
 
     pooled = 100 * groups["pooled_rate"].to_numpy(dtype=float)
     low = 100 * groups["ci_low"].to_numpy(dtype=float)

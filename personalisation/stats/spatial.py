@@ -1,6 +1,7 @@
 """Spatial dependence of council rates: global Moran's I and local LISA clusters.
 
-geopandas, libpysal and esda are imported inside :func:`moran` only.
+geopandas, libpysal and esda are imported inside :func:`moran` only; libpysal and esda come
+with the ``spatial`` extra (``pip install 'personalisation[spatial]'``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from personalisation._optional import require
 from personalisation.errors import MissingYearError, SchemaError
 from personalisation.stats import _validate as v
 
@@ -128,6 +130,8 @@ def moran(
     ------
     MissingYearError
         No year, or fewer than three councils left to analyse.
+    ImportError
+        When esda or libpysal is not installed (the ``spatial`` extra).
 
     Examples
     --------
@@ -163,8 +167,8 @@ def moran(
         # IProgress not found"): nothing a caller of moran() can act on (the jupyter extra
         # installs ipywidgets, which removes the cause)
         warnings.filterwarnings("ignore", message="IProgress not found")
-        import esda
-    from libpysal import weights as lw
+        esda = require("esda", extra="spatial", purpose="stats.moran")
+    lw = require("libpysal.weights", extra="spatial", purpose="stats.moran")
 
     codes = [str(c) for c in ds["council"].values]
     rate = v.rates(ds).values[:, 0]

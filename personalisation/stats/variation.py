@@ -217,7 +217,7 @@ def variation(
         _one_year(values[:, j], why[:, j], codes, names, regions, num[:, j], den[:, j], kind)
         for j in range(ds.sizes["year"])
     ]
-    data = {}
+    data: dict[str, Any] = {}
     for key in _VARIABLES:
         column = [row[key] for row in rows]
         if isinstance(column[0], str):
