@@ -436,9 +436,14 @@ def funnel(
             arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.4} if dy else None,
         )
         note.set_gid("outlier_label")
+    absent = []
     for i, code in enumerate(chosen):
         colour = style.HIGHLIGHT_COLOURS[i % len(style.HIGHLIGHT_COLOURS)]
-        row = table[table["council"] == code].iloc[0]
+        rows = table[table["council"] == code]
+        if rows.empty or (rows["reason"] == "not-in-geography").all():
+            absent.append(f"{_council_name(cube, code)} ({code})")  # e.g. an abolished council
+            continue
+        row = rows.iloc[0]
         (marker,) = ax.plot(
             [row["denominator"]],
             [100 * row["rate"]],
@@ -463,12 +468,13 @@ def funnel(
     excluded = int(
         (~table["council"].isin(used["council"]) & (table["reason"] != "not-in-geography")).sum()
     )
+    notes = []
     if excluded:
-        _side_note(
-            ax,
-            f"Not shown: {excluded} council(s) without counts ({attrs['excluded']}).",
-            "excluded_note",
-        )
+        notes.append(f"Not shown: {excluded} council(s) without counts ({attrs['excluded']}).")
+    if absent:
+        notes.append(f"Not a council in {year}: {', '.join(absent)}.")
+    if notes:
+        _side_note(ax, " ".join(notes), "excluded_note" if excluded else "absent_note")
     ax.set_xlabel("Denominator (people)")
     ax.set_ylabel(_wrapped(style.value_label(cube, measure)))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import nbformat
@@ -119,10 +118,20 @@ def test_parameter_slug_is_readable_safe_and_unique(tmp_path):
         batch.parameter_slug({"measure": "sds_users", "year": 2015})
         == "measure-sds_users__year-2015"
     )
-    assert (
-        batch.parameter_slug({"region": "Yorkshire and The Humber"})
-        == "region-Yorkshire-and-The-Humber"
+    # a value changed to be safe keeps a readable part and gets a digest: never shared
+    yorkshire = batch.parameter_slug({"region": "Yorkshire and The Humber"})
+    assert yorkshire.startswith("region-Yorkshire-and-The-Humber-")
+    assert yorkshire != batch.parameter_slug({"region": "Yorkshire-and-The-Humber"})
+    assert batch.parameter_slug({"region": "Yorkshire-and-The-Humber"}) == (
+        "region-Yorkshire-and-The-Humber"
     )
+    tricky = ["..", ".", "-", "é ü 中文", "a/b", "a\\b", "x\x00y", "\n", "../../etc", "a b", "a-b"]
+    slugs = [batch.parameter_slug({"x": value}) for value in tricky]
+    assert len(set(slugs)) == len(tricky)  # distinct values, distinct folders
+    for slug in slugs:
+        assert slug not in (".", "..") and "/" not in slug and "\\" not in slug
+        assert ".." not in slug and slug.isascii() and slug.isprintable()
+        assert not slug.startswith((".", "-"))
     assert batch.parameter_slug({}) == "default"
     long_slug = batch.parameter_slug({"x": "y" * 300})
     assert len(long_slug) <= 100
@@ -164,7 +173,7 @@ def test_main_preset_plans_a_representative_batch(tmp_path, monkeypatch):
     by_notebook: dict[str, list[dict]] = {}
     for run in runs:
         by_notebook.setdefault(run.notebook.name, []).append(run.parameters)
-    years = batch._ascof_years()
+    years = batch.presets._ascof_years()
     assert years[0] == 2015 and years == sorted(years)  # from the measure registry
     maps = by_notebook["takeup_map.ipynb"]
     assert len(maps) == 8
@@ -172,8 +181,8 @@ def test_main_preset_plans_a_representative_batch(tmp_path, monkeypatch):
     assert {m["measure"] for m in maps} == {"sds_users", "dp_users"}
     assert {m["year"] for m in maps} == {years[0], years[-1]}
     # pooled regional rates need counts: the last year published with numerators and denominators
-    with_counts = batch._last_year_with_counts()[0]
-    cube = batch._shipped_cube()
+    with_counts = batch.presets._last_year_with_counts()[0]
+    cube = batch.presets._shipped_cube()
     assert cube.denominator.sel(year=with_counts, measure="sds_users").notnull().any()
     later = [y for y in years if y > with_counts]
     assert all(cube.denominator.sel(year=later, measure="sds_users").isnull().all("council"))
@@ -220,7 +229,7 @@ def parse(argv: list[str]):
 
 def test_cli_params_expand_to_a_grid(tmp_path):
     nb = make_writer(tmp_path)
-    runs, output = batch._plan_from_args(parse([str(nb), "-p", "a=1,2", "-p", "b=x"]))
+    runs, output = batch.cli._plan_from_args(parse([str(nb), "-p", "a=1,2", "-p", "b=x"]))
     assert [run.parameters for run in runs] == [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}]
     assert output == Path("outputs/batch")
     args = parse(
@@ -239,7 +248,7 @@ def test_cli_grid_files_json_list_and_yaml_mapping(tmp_path):
     nb = make_writer(tmp_path)
     listed = tmp_path / "grid.json"
     listed.write_text(json.dumps([{"a": 1}, {"a": 3}]))
-    runs, _ = batch._plan_from_args(parse([str(nb), "--grid", str(listed), "-p", "b=u,v"]))
+    runs, _ = batch.cli._plan_from_args(parse([str(nb), "--grid", str(listed), "-p", "b=u,v"]))
     assert [run.parameters for run in runs] == [
         {"a": 1, "b": "u"},
         {"a": 1, "b": "v"},
@@ -248,7 +257,7 @@ def test_cli_grid_files_json_list_and_yaml_mapping(tmp_path):
     ]
     mapping = tmp_path / "grid.yaml"
     mapping.write_text("a: [4, 5]\nb: w\n")
-    runs, _ = batch._plan_from_args(parse([str(nb), "--grid", str(mapping), "-p", "b=q"]))
+    runs, _ = batch.cli._plan_from_args(parse([str(nb), "--grid", str(mapping), "-p", "b=q"]))
     assert [run.parameters for run in runs] == [{"a": 4, "b": "q"}, {"a": 5, "b": "q"}]
 
 
@@ -319,7 +328,7 @@ def test_each_run_writes_into_its_own_folder(batch_run):
         assert info["parameters"] == {"a": a, "b": "x"}
         assert info["status"] == "ok" and info["error"] == ""
         assert info["package_version"] == personalisation.__version__
-        assert info["data_version"] == batch._data_version()
+        assert info["data_version"] == batch.execute._data_version()
         assert info["seconds"] > 0
     failed_dir = out / "writer" / "a-2__b-x"
     assert not (failed_dir / "result.txt").exists()
@@ -440,13 +449,3 @@ def test_dask_scheduler_runs_the_grid(tmp_path):
     assert result.failures[0].error.startswith("ValueError: a must not be 2 (b=d)")
     assert (tmp_path / "out" / "writer" / "a-5__b-d" / "result.txt").read_text() == "5,d"
     assert len(read_index(result.index_csv)) == 2
-
-
-def test_worker_processes_fork_only_when_no_other_thread_runs(monkeypatch):
-    import threading
-
-    monkeypatch.setattr(threading, "active_count", lambda: 2)
-    assert batch._process_context().get_start_method() == "spawn"
-    monkeypatch.setattr(threading, "active_count", lambda: 1)
-    expected = "fork" if sys.platform.startswith("linux") else "spawn"
-    assert batch._process_context().get_start_method() == expected

@@ -7,8 +7,6 @@ drive the harmonisation.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -365,25 +363,27 @@ def test_apply_edges_rejects_leaky_tables() -> None:
 
 
 @pytest.mark.slow
-def test_apply_edges_scales() -> None:
-    """35,000 areas x 20 years x 10 measures with random merges, in a few seconds."""
-    n, years = 35_000, list(range(2005, 2025))
+def test_apply_edges_random_many_to_one_merges_keep_england_totals() -> None:
+    """3,000 areas x 20 years x 10 measures merged at random into a third as many units.
+
+    Its speed (at 35,000 areas, against a pandas groupby) is measured in the benchmarks
+    (``benchmarks/suite_harmonise.py``), not asserted here.
+    """
+    n, years = 3_000, list(range(2005, 2025))
     measures = ["sds_users", "sds_carers", "dp_users", "dp_carers", "dp_clients", "dp_pb_clients",
                 "dp_carers_count", "home_care_clients", "day_care_clients", "population_18plus"]  # fmt: skip
     cube = make_cube(n_councils=n, years=years, measures=measures, seed=1)
     rng = np.random.default_rng(1)
-    edges = pd.DataFrame(
-        {
-            "source": cube.council.values,
-            "target": [f"U{i:05d}" for i in rng.integers(0, n // 3, n)],
-            "weight": 1.0,
-        }
-    )
-    start = time.perf_counter()
+    targets = np.array([f"U{i:05d}" for i in rng.integers(0, n // 3, n)])
+    edges = pd.DataFrame({"source": cube.council.values, "target": targets, "weight": 1.0})
     out = apply_edges(cube, edges)
-    elapsed = time.perf_counter() - start
     np.testing.assert_array_equal(england(out, "numerator"), england(cube, "numerator"))
-    assert elapsed < 30, elapsed  # a few seconds on a quiet machine; generous for a shared one
+    assert set(out.council.values) == set(targets)
+    # one unit by hand: the sum of its sources' numerators (NaN when none is published)
+    unit = targets[0]
+    sources = cube.council.values[targets == unit]
+    expected = cube["numerator"].sel(council=sources).sum("council", min_count=1)
+    np.testing.assert_allclose(out["numerator"].sel(council=unit), expected)
 
 
 def test_measure_on_a_later_geography_is_read_on_it() -> None:
