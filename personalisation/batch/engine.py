@@ -273,7 +273,7 @@ def _rss_mb(km: Any) -> float | None:
     if pid is None:
         return None
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped]
 
         return psutil.Process(pid).memory_info().rss / 2**20
     except Exception:

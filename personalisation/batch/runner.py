@@ -157,10 +157,11 @@ def _run_planned(
         interrupted: BatchInterrupted | None = None
         with _progress_bar(len(todo), progress) as bar:
             try:
+                done: list[dict[str, Any] | None]
                 if scheduler is not None:
-                    done = _execute_dask([tasks[i] for i in todo], scheduler, bar)
+                    done = list(_execute_dask([tasks[i] for i in todo], scheduler, bar))
                 else:
-                    done = _execute_local([tasks[i] for i in todo], int(jobs), bar)
+                    done = list(_execute_local([tasks[i] for i in todo], int(jobs), bar))
             except BatchInterrupted as exc:
                 interrupted, done = exc, exc.records
         for i, record in zip(todo, done, strict=True):

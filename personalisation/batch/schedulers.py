@@ -77,7 +77,7 @@ def _interrupted_record(task: Mapping[str, Any], signum: int) -> dict[str, Any]:
 
 
 def _descendants() -> set[int]:
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     try:
         return {child.pid for child in psutil.Process().children(recursive=True)}
@@ -171,7 +171,7 @@ def _execute_local(
                     break
                 continue
             finished += 1
-            _advance(bar, results[i])  # type: ignore[arg-type]
+            _advance(bar, results[i] or {})
     except _Signalled as signalled:
         if in_main:  # a second Ctrl-C must not interrupt the clean-up
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -189,8 +189,8 @@ def _execute_local(
                 results[i] = _interrupted_record(tasks[i], signalled.signum)
         raise BatchInterrupted(results, signalled.signum) from None
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     for worker in workers:
         worker.join()
     return results  # type: ignore[return-value]
@@ -214,10 +214,11 @@ def _execute_dask(tasks: list[dict[str, Any]], scheduler: Any, bar: Any) -> list
         for future in as_completed(futures):
             i = index[future.key]
             try:
-                results[i] = future.result()
+                record = future.result()
             except Exception as exc:
-                results[i] = _failed_record(tasks[i], exc)
-            _advance(bar, results[i])
+                record = _failed_record(tasks[i], exc)
+            results[i] = record
+            _advance(bar, record)
     finally:
         if own_client:
             client.close()
