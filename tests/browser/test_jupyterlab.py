@@ -252,7 +252,14 @@ def test_notebook_shows_its_figures_in_jupyterlab(lab, browser, name, tmp_path):
     assert not [c["stderr"] for c in cells if c["stderr"]], f"{name}: error or warning boxes"
     unfinished = [c["prompt"] for c in cells if not c["prompt"].strip().strip("[]:").isdigit()]
     assert not unfinished, f"{name}: cells did not finish within {RUN_TIMEOUT} s: {unfinished}"
-    figure_cells = [c for c in cells if "pz.plot." in c["source"]]
+    # a figure cell draws with pz.plot or shows a figure it built (``fig`` / ``display(fig)``)
+    figure_cells = [
+        c
+        for c in cells
+        if "pz.plot." in c["source"]
+        or c["source"].rstrip().endswith("fig")
+        or "display(fig)" in c["source"]
+    ]
     assert figure_cells, f"{name} draws no figure?"
     for cell in figure_cells:
         assert cell["images"], f"{name}: no inline figure in the cell\n{cell['source'][:300]}"
