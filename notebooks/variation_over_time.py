@@ -21,6 +21,7 @@ to_year = 2024
 output_dir = "outputs/variation_over_time"
 
 # %%
+import warnings
 from pathlib import Path
 
 import personalisation as pz
@@ -92,7 +93,12 @@ spread[
 # ## Convergence
 
 # %%
-result = pz.stats.convergence(harmonised, measure=measure, start=from_year, end=to_year)
+# a series break inside the years is reported as a note under the cell, not a warning box
+with warnings.catch_warnings(record=True) as breaks:
+    warnings.simplefilter("always", pz.errors.SeriesBreakWarning)
+    result = pz.stats.convergence(harmonised, measure=measure, start=from_year, end=to_year)
+for note in breaks:
+    print(f"Note: {note.message}")
 written.append(
     outputs.save_table(result.sigma, output_dir, f"sigma_{measure}_{from_year}_{to_year}", record)
 )
@@ -107,7 +113,12 @@ result.ranks
 # ## Each council's change
 
 # %%
-changes = pz.stats.change(harmonised, measure=measure, start=from_year, end=to_year)
+# a series break inside the years is reported as a note under the cell, not a warning box
+with warnings.catch_warnings(record=True) as breaks:
+    warnings.simplefilter("always", pz.errors.SeriesBreakWarning)
+    changes = pz.stats.change(harmonised, measure=measure, start=from_year, end=to_year)
+for note in breaks:
+    print(f"Note: {note.message}")
 written.append(
     outputs.save_table(changes, output_dir, f"change_{measure}_{from_year}_{to_year}", record)
 )
