@@ -357,8 +357,9 @@ def council_series(cube: xr.Dataset, council: str) -> tuple[xr.Dataset, Council 
     >>> series, found = council_series(cube, "North Yorkshire")
     >>> found.code, series.attrs["geography_vintage"]
     ('E06000065', '2025')
-    >>> int(series.value.sel(council="E06000065").notnull().sum())  # every year since 2014-15
-    10
+    >>> years_held = int(series.value.sel(council="E06000065").notnull().sum())
+    >>> years_held == series.sizes["year"]  # every year since 2014-15, across the 2023 merger
+    True
     """
     code = council_code_in(cube, council)
     try:

@@ -199,7 +199,7 @@ def population_for_year(year: int, held: list[int]) -> tuple[int | None, str]:
     >>> population_for_year(2023, [2021, 2022, 2023])
     (2022, '')
     >>> population_for_year(2025, [2022, 2023])
-    (2023, 'mid-2024 not held: mid-2023 used (one year older than the rule)')
+    (2023, 'mid-2024 not held: mid-2023 used (1 year older than the rule)')
     >>> population_for_year(2012, [2015, 2016])
     (None, 'no adult population estimate for mid-2011 held')
     """
