@@ -392,6 +392,14 @@ def _unit_attrs(units: list[str]) -> pd.DataFrame:
 
 
 def _check_cube(cube: xr.Dataset) -> None:
+    if isinstance(cube, xr.DataArray):
+        raise TypeError(
+            f"harmonise needs the whole cube (an xarray.Dataset with numerator, denominator, "
+            f"value and status), not the DataArray {cube.name!r}: rates are recomputed from "
+            "numerators and denominators; pass the Dataset and select the variable afterwards"
+        )
+    if not isinstance(cube, xr.Dataset):
+        raise TypeError(f"harmonise needs a council cube (xarray.Dataset), got {type(cube)!r}")
     missing = [
         v for v in ("numerator", "denominator", "value", "status") if v not in cube.data_vars
     ]
@@ -399,6 +407,12 @@ def _check_cube(cube: xr.Dataset) -> None:
         raise SchemaError(
             f"not a council cube: missing variables {missing} or dims council/year/measure or "
             "coord 'kind' (see personalisation.testing.make_cube)"
+        )
+    empty = [d for d in ("council", "year", "measure") if cube.sizes[d] == 0]
+    if empty:
+        raise SchemaError(
+            f"cannot harmonise an empty cube: no {' / '.join(empty)} selected "
+            f"(sizes {dict(cube.sizes)})"
         )
     known = set(register.councils()["council_code"])
     unknown = [c for c in cube["council"].values.tolist() if c not in known]
