@@ -53,170 +53,15 @@ import xarray as xr
 
 from personalisation.errors import SchemaError, UnknownCouncilError
 from personalisation.geo import register
-from personalisation.schema import CUBE_STATUS_VALUES
-
-__all__ = ["HARMONISED_STATUS_VALUES", "METHODS", "apply_edges", "crosswalk", "harmonise"]
-
-#: Status values understood: the cube's (see :data:`CUBE_STATUS_VALUES`).
-HARMONISED_STATUS_VALUES: tuple[str, ...] = CUBE_STATUS_VALUES
-METHODS: tuple[str, ...] = ("aggregate", "apportion")
-_STATUS_CODE = {name: i for i, name in enumerate(HARMONISED_STATUS_VALUES)}
-_PUBLISHED, _MISSING, _ESTIMATED, _NOT_COMPUTABLE = (
-    _STATUS_CODE[s] for s in ("published", "missing", "estimated", "not-computable")
+from personalisation.geo._crosswalk import _components, _forward, _relation, crosswalk
+from personalisation.geo._edges import (
+    HARMONISED_STATUS_VALUES,
+    apply_edges,
 )
 
+METHODS: tuple[str, ...] = ("aggregate", "apportion")
 
-# --------------------------------------------------------------------------- the relation
-def crosswalk(source: str | int, target: str | int) -> pd.DataFrame:
-    """Which councils of vintage ``source`` overlap which councils of vintage ``target``.
-
-    Parameters
-    ----------
-    source, target
-        Vintages or years (resolved with :func:`register.resolve_vintage`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``source_code``, ``target_code``, one row per overlapping pair (a council
-        unchanged between the vintages pairs with itself), sorted.
-
-    Examples
-    --------
-    >>> cw = crosswalk(2020, 2023)
-    >>> cw[cw.source_code == "E10000021"].target_code.tolist()
-    ['E06000061', 'E06000062']
-    """
-    rel = _relation(register.resolve_vintage(source), register.resolve_vintage(target))
-    rows = sorted((a, b) for a, bs in rel.items() for b in bs)
-    return pd.DataFrame(rows, columns=["source_code", "target_code"])
-
-
-def _forward(codes: list[str], start: str, end: str) -> dict[str, set[str]]:
-    """Follow events dated in (start, end] forward from each code."""
-    ev = register.events()
-    ev = ev[(ev["date"] > start) & (ev["date"] <= end)]
-    by_date: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for date, pred, succ in zip(
-        ev["date"], ev["predecessor_code"], ev["successor_code"], strict=True
-    ):
-        by_date[date][pred].add(succ)
-    steps = [by_date[d] for d in sorted(by_date)]
-    out = {}
-    for code in codes:
-        current = {code}
-        for step in steps:
-            if current & step.keys():
-                current = set().union(*(step.get(c, {c}) for c in current))
-        out[code] = current
-    return out
-
-
-def _relation(source: str, target: str) -> dict[str, set[str]]:
-    """source-vintage code -> set of overlapping target-vintage codes."""
-    src_codes = list(register.councils(source)["council_code"])
-    tgt_codes = set(register.councils(target)["council_code"])
-    if source <= target:
-        rel = _forward(src_codes, f"{source}-04-01", f"{target}-04-01")
-    else:
-        back = _forward(sorted(tgt_codes), f"{target}-04-01", f"{source}-04-01")
-        rel = {a: {b for b, succ in back.items() if a in succ} for a in src_codes}
-    covered = set().union(*rel.values())
-    if covered != tgt_codes or any(not v for v in rel.values()):
-        raise SchemaError(  # pragma: no cover - a broken register
-            f"register inconsistency between vintages {source} and {target}: "
-            f"unmapped {sorted(tgt_codes - covered)}"
-        )
-    return rel
-
-
-def _components(rel: dict[str, set[str]]) -> list[tuple[set[str], set[str]]]:
-    """Connected components (sources, targets) of a relation."""
-    parent: dict[tuple[str, str], tuple[str, str]] = {}
-
-    def find(x: tuple[str, str]) -> tuple[str, str]:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, bs in rel.items():
-        for b in bs:
-            ra, rb = find(("s", a)), find(("t", b))
-            if ra != rb:
-                parent[ra] = rb
-    groups: dict[tuple[str, str], tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
-    for a, bs in rel.items():
-        groups[find(("s", a))][0].add(a)
-        for b in bs:
-            groups[find(("t", b))][1].add(b)
-    return list(groups.values())
-
-
-# --------------------------------------------------------------------------- the kernel
-def _reduce_edges(
-    array: xr.DataArray,
-    src: np.ndarray,
-    starts: np.ndarray,
-    n_units: int,
-    *,
-    weights: np.ndarray | None = None,
-    ufunc: np.ufunc = np.add,
-    dtype: type = np.float64,
-) -> xr.DataArray:
-    """Segmented reduction over target-sorted edges along ``council``.
-
-    ``out[..., u] = ufunc.reduce(weights[e] * array[..., src[e]] for e in segment u)``,
-    where segment ``u`` runs from ``starts[u]`` to ``starts[u + 1]``.  NaN propagates
-    (a sum with a missing component is NaN).  Works on numpy and dask arrays.
-    """
-
-    def kernel(block: np.ndarray) -> np.ndarray:
-        gathered = np.take(block, src, axis=-1)
-        if weights is not None:
-            gathered = gathered * weights
-        return ufunc.reduceat(gathered, starts, axis=-1).astype(dtype, copy=False)
-
-    return xr.apply_ufunc(
-        kernel,
-        array,
-        input_core_dims=[["council"]],
-        output_core_dims=[["unit"]],
-        exclude_dims={"council"},
-        dask="parallelized",
-        output_dtypes=[dtype],
-        dask_gufunc_kwargs={"output_sizes": {"unit": n_units}, "allow_rechunk": True},
-    )
-
-
-def _encode_status(status: xr.DataArray) -> xr.DataArray:
-    table = np.array(HARMONISED_STATUS_VALUES)
-
-    def encode(block: np.ndarray) -> np.ndarray:
-        flat = np.asarray(block, dtype=str)
-        codes = np.searchsorted(np.sort(table), flat)
-        order = np.argsort(table)
-        codes = np.clip(codes, 0, len(table) - 1)
-        found = np.sort(table)[codes] == flat
-        if not found.all():
-            bad = sorted(set(flat[~found].ravel().tolist()))
-            raise SchemaError(
-                f"unknown status value(s) {bad}; expected one of {HARMONISED_STATUS_VALUES}"
-            )
-        return order[codes].astype(np.int16)
-
-    return xr.apply_ufunc(encode, status, dask="parallelized", output_dtypes=[np.int16])
-
-
-def _decode_status(codes: xr.DataArray) -> xr.DataArray:
-    # object array of references to the few status strings: 8 bytes a cell, not 64 (<U16)
-    table = np.array(HARMONISED_STATUS_VALUES, dtype=object)
-    return xr.apply_ufunc(
-        lambda block: table[block],
-        codes,
-        dask="parallelized",
-        output_dtypes=[object],
-    )
+__all__ = ["HARMONISED_STATUS_VALUES", "METHODS", "apply_edges", "crosswalk", "harmonise"]
 
 
 # --------------------------------------------------------------------------- units and edges
@@ -390,6 +235,14 @@ def _unit_attrs(units: list[str]) -> pd.DataFrame:
 
 
 def _check_cube(cube: xr.Dataset) -> None:
+    if isinstance(cube, xr.DataArray):
+        raise TypeError(
+            f"harmonise needs the whole cube (an xarray.Dataset with numerator, denominator, "
+            f"value and status), not the DataArray {cube.name!r}: rates are recomputed from "
+            "numerators and denominators; pass the Dataset and select the variable afterwards"
+        )
+    if not isinstance(cube, xr.Dataset):
+        raise TypeError(f"harmonise needs a council cube (xarray.Dataset), got {type(cube)!r}")
     missing = [
         v for v in ("numerator", "denominator", "value", "status") if v not in cube.data_vars
     ]
@@ -397,6 +250,12 @@ def _check_cube(cube: xr.Dataset) -> None:
         raise SchemaError(
             f"not a council cube: missing variables {missing} or dims council/year/measure or "
             "coord 'kind' (see personalisation.testing.make_cube)"
+        )
+    empty = [d for d in ("council", "year", "measure") if cube.sizes[d] == 0]
+    if empty:
+        raise SchemaError(
+            f"cannot harmonise an empty cube: no {' / '.join(empty)} selected "
+            f"(sizes {dict(cube.sizes)})"
         )
     known = set(register.councils()["council_code"])
     unknown = [c for c in cube["council"].values.tolist() if c not in known]
@@ -458,136 +317,6 @@ def _cell_vintages(cube: xr.Dataset, has: np.ndarray) -> np.ndarray:
                 )
             cells[y_i, m_i] = min(ok, key=lambda v: (abs(known.index(v) - here), -known.index(v)))
     return cells.astype(str)
-
-
-# --------------------------------------------------------------------------- edge tables
-def apply_edges(
-    cube: xr.Dataset, edges: pd.DataFrame, *, weight_label: str = "weight"
-) -> xr.Dataset:
-    """Apply an edge table (source council, target unit, weight) to every year of a cube.
-
-    For every target ``u`` and variable ``x`` (numerator, denominator, and value of count
-    measures): ``x[u] = sum(weight[e] * x[source[e]] for edges e into u)``, computed by
-    vectorised indexing and a segmented (groupby) sum over the target-sorted edges; NaN
-    propagates, so a sum with a missing component is missing.  Rate values are recomputed
-    as ``100 * numerator / denominator``; a target fed by one whole source (weight 1)
-    keeps that source's published value and status.
-
-    Parameters
-    ----------
-    cube
-        A council cube (``numerator``, ``denominator``, ``value``, ``status`` over
-        council/year/measure, coordinate ``kind`` on measure); numpy or dask.
-    edges
-        Columns ``source``, ``target``, ``weight`` (0 < weight <= 1).  The weights of each
-        source must sum to 1, so totals are conserved.  Sources missing from the cube are
-        treated as missing (NaN, status ``"missing"``).
-    weight_label
-        Name of the apportioning weight, for the ``derivation`` text.
-
-    Returns
-    -------
-    xarray.Dataset
-        Dims ``council`` (the sorted targets), ``year``, ``measure``; variables
-        ``numerator``, ``denominator``, ``value``, ``status``, ``derivation``; the cube's
-        year and measure coordinates.
-
-    Examples
-    --------
-    >>> from personalisation.testing import make_cube
-    >>> cube = make_cube(n_councils=3, years=[2015], measures=["dp_users"])
-    >>> edges = pd.DataFrame(
-    ...     {"source": ["E06000001", "E06000002", "E06000003"], "target": ["A", "A", "B"], "weight": 1.0}
-    ... )
-    >>> out = apply_edges(cube, edges)
-    >>> bool(out.numerator.sel(council="A").item() == cube.numerator.sel(council=["E06000001", "E06000002"]).sum())
-    True
-    >>> out.derivation.sel(council="A").item()
-    'sum of E06000001+E06000002'
-    """
-    table = pd.DataFrame(
-        {
-            "source": edges["source"].astype(str).to_numpy(),
-            "target": edges["target"].astype(str).to_numpy(),
-            "weight": edges["weight"].astype(float).to_numpy(),
-        }
-    )
-    if table.empty:
-        raise ValueError("empty edge table")
-    bad = table[~((table["weight"] > 0) & (table["weight"] <= 1))]
-    if len(bad):
-        raise ValueError(f"edge weights must be in (0, 1]; got {bad.head(3).to_dict('records')}")
-    if table.duplicated(["source", "target"]).any():
-        raise ValueError("edge table has duplicate (source, target) pairs")
-    per_source = table.groupby("source")["weight"].sum()
-    leaky = per_source[(per_source - 1.0).abs() > 1e-9]
-    if len(leaky):
-        raise ValueError(
-            f"the weights of each source must sum to 1 (totals conserved); not for {leaky.head(3).to_dict()}"
-        )
-    table = table.sort_values(["target", "source"], kind="stable").reset_index(drop=True)
-    targets, tgt = np.unique(table["target"].to_numpy(), return_inverse=True)
-    n_units = len(targets)
-    counts = np.bincount(tgt, minlength=n_units)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
-    wts = table["weight"].to_numpy()
-    apportioned = wts < 1.0
-    n_apportioned = np.add.reduceat(apportioned.astype(np.int64), starts)
-    whole = (counts == 1) & (n_apportioned == 0)
-
-    sources = pd.Index(
-        pd.unique(np.concatenate([cube["council"].values.astype(str), table["source"].to_numpy()]))
-    )
-    data = cube[["numerator", "denominator", "value", "status"]].reindex(
-        council=sources, fill_value={"status": "missing"}
-    )
-    src = sources.get_indexer(table["source"].to_numpy()).astype(np.intp)
-    weighted = wts if apportioned.any() else None
-    num = _reduce_edges(data["numerator"], src, starts, n_units, weights=weighted)
-    den = _reduce_edges(data["denominator"], src, starts, n_units, weights=weighted)
-    total = _reduce_edges(data["value"], src, starts, n_units, weights=weighted)
-    codes = _encode_status(data["status"])
-    lo = _reduce_edges(codes, src, starts, n_units, ufunc=np.minimum, dtype=np.int16)
-    hi = _reduce_edges(codes, src, starts, n_units, ufunc=np.maximum, dtype=np.int16)
-    n_est = _reduce_edges(
-        (codes == _ESTIMATED).astype(np.int16), src, starts, n_units, dtype=np.int16
-    )
-
-    is_count = (cube["kind"] == "count").reset_coords(drop=True)
-    whole_da = xr.DataArray(whole, dims="unit")
-    rate = xr.where(den > 0, 100.0 * num / den.where(den > 0), np.nan)
-    value = xr.where(whole_da, total, xr.where(is_count, total, rate))
-    common = xr.where(lo == hi, lo, _MISSING)
-    # every part published but no value recomputable (rates without counts): say so
-    common = xr.where((common == _PUBLISHED) | (common == _ESTIMATED), _NOT_COMPUTABLE, common)
-    estimated = xr.DataArray(n_apportioned > 0, dims="unit") | (n_est > 0)
-    computed = xr.where(value.notnull(), xr.where(estimated, _ESTIMATED, _PUBLISHED), common)
-    status = _decode_status(xr.where(whole_da, lo, computed).astype(np.int16))
-
-    # derivation text per target
-    first = table["source"].to_numpy()[starts]
-    part = np.where(
-        apportioned, table["source"] + f" (apportioned by {weight_label})", table["source"]
-    )
-    joined = pd.Series(part).groupby(tgt).agg("+".join).to_numpy()
-    text = np.where(
-        whole,
-        np.where(first == targets, "as published", "recode of " + first.astype(object)),
-        np.where(
-            counts == 1,
-            "apportioned from " + first.astype(object) + f" by {weight_label}",
-            "sum of " + joined,
-        ),
-    ).astype(str)
-    out = xr.Dataset({"numerator": num, "denominator": den, "value": value, "status": status})
-    out = out.rename({"unit": "council"}).assign_coords(council=targets.astype(str))
-    out = out.transpose("council", "year", "measure")
-    shape = (n_units, out.sizes["year"], out.sizes["measure"])
-    out["derivation"] = (
-        ("council", "year", "measure"),
-        np.broadcast_to(text[:, None, None], shape),
-    )
-    return out
 
 
 # --------------------------------------------------------------------------- harmonise

@@ -224,7 +224,11 @@ def _match(
 
 
 def attach_geometry(
-    cube: xr.Dataset, vintage: str | int | None = None, *, kind: str = "boundaries"
+    cube: xr.Dataset,
+    vintage: str | int | None = None,
+    *,
+    kind: str = "boundaries",
+    missing: str = "empty",
 ) -> xr.Dataset:
     """Give a cube a ``geometry`` coordinate on ``council``, indexed with xvec.
 
@@ -239,6 +243,11 @@ def attach_geometry(
         :func:`~personalisation.geo.register.vintage_for_year`), which must be one.
     kind
         ``"boundaries"`` (EPSG:27700) or ``"hexes"`` (abstract grid, no CRS).
+    missing
+        Councils with data but no geometry in ``vintage``: ``"empty"`` (default) keeps
+        them with an empty polygon; ``"drop"`` leaves them out (still listed in
+        ``attrs["councils_without_geometry"]``), so that the result can be written to
+        NetCDF with :func:`encode_cf` (CF geometry encoding cannot hold empty geometries).
 
     Returns
     -------
@@ -253,7 +262,7 @@ def attach_geometry(
     MixedVintageError
         When ``vintage`` is ``None`` and the years span several vintages.
     ValueError
-        For an unknown ``kind``.
+        For an unknown ``kind`` or ``missing``.
 
     Warns
     -----
@@ -287,8 +296,14 @@ def attach_geometry(
     resolved = str(gdf.attrs["vintage"])
     if str(cube.attrs.get("geography_vintage", "")) == resolved:  # harmonised onto this vintage
         gdf = with_units(gdf, [str(c) for c in cube["council"].values], resolved)
+    if missing not in ("empty", "drop"):
+        raise ValueError(f"missing must be 'empty' or 'drop', not {missing!r}")
     geoms, no_geometry, no_data = _match(cube, gdf, resolved, kind)
     out = cube.drop_vars("geometry", errors="ignore")
+    if missing == "drop" and no_geometry:
+        keep = np.array([not g.is_empty for g in geoms])
+        out = out.isel(council=np.flatnonzero(keep))
+        geoms = [g for g, k in zip(geoms, keep, strict=True) if k]
     out = out.assign_coords(geometry=("council", np.array(geoms, dtype=object)))
     out = out.set_xindex("geometry", xvec.GeometryIndex, crs=gdf.crs)
     out.attrs = {
@@ -300,6 +315,40 @@ def attach_geometry(
         "geometry_without_data": no_data,
     }
     return out
+
+
+def encode_cf(cube: xr.Dataset) -> xr.Dataset:
+    """CF-encode the ``geometry`` of :func:`attach_geometry` output for NetCDF (``xvec``).
+
+    Raises
+    ------
+    ValueError
+        When some councils have an empty geometry (no boundary in that vintage), which CF
+        geometry encoding cannot hold: the message names them and the way out
+        (``attach_geometry(..., missing="drop")``).
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures="sds_users", years=2021)
+    >>> with_geometry = attach_geometry(cube, "2020", missing="drop")  # doctest: +SKIP
+    >>> encode_cf(with_geometry).to_netcdf("sds_2021.nc")  # doctest: +SKIP
+    """
+    if "geometry" not in cube.coords:
+        raise ValueError("encode_cf: the cube has no 'geometry' coordinate (attach_geometry)")
+    empty = [
+        str(code)
+        for code, geom in zip(cube["council"].values, cube["geometry"].values, strict=True)
+        if geom is None or geom.is_empty
+    ]
+    if empty:
+        raise ValueError(
+            f"{len(empty)} council(s) have no geometry in vintage "
+            f"{cube.attrs.get('geometry_vintage', '?')} (empty polygons), which CF geometry "
+            f"encoding cannot write: {empty[:10]}; use attach_geometry(..., missing='drop') "
+            "or select councils with geometry before writing NetCDF"
+        )
+    return cube.xvec.encode_cf()
 
 
 def _as_list(value: Any) -> list[Any]:

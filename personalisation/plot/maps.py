@@ -279,8 +279,19 @@ def _classes_for(
     k: int,
     classification_kwds: Mapping[str, Any] | None,
 ) -> tuple[Classes, np.ndarray]:
+    panels = [_values(cube, measure, y).to_numpy() for y in years]
+    if all(np.isnan(np.asarray(p, dtype=float)).all() for p in panels):
+        statuses = (
+            sorted(set(np.asarray(cube["status"].sel(measure=measure, year=list(years))).ravel()))
+            if "status" in cube
+            else []
+        )
+        raise ValueError(
+            f"no data to map: measure {measure!r} has no value for any council in "
+            f"{', '.join(str(y) for y in years)} (statuses: {statuses})"
+        )
     classes = pooled_classes(
-        [_values(cube, measure, y).to_numpy() for y in years],
+        panels,
         scheme=scheme,
         k=k,
         **dict(classification_kwds or {}),

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from personalisation import measures as measure_registry
+from personalisation.schema import ENGLAND_CODE as ENGLAND
 
 __all__ = ["national_dp_series", "national_series", "population_for_year"]
 
-ENGLAND = "E92000001"
 _NO_FIGURE = "no England figure held for this year (no file or report found)"
 
 

@@ -9,10 +9,9 @@ import pandas as pd
 import xarray as xr
 
 from personalisation.errors import MissingYearError
+from personalisation.schema import ENGLAND_CODE
 from personalisation.stats import _validate as v
 from personalisation.stats.uncertainty import wilson_interval
-
-ENGLAND_CODE = "E92000001"
 
 #: Columns of :func:`regional`, in order.
 REGIONAL_COLUMNS: tuple[str, ...] = (

@@ -14,6 +14,7 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import personalisation as pz
 from personalisation.errors import SchemaError, UnknownCouncilError
 from personalisation.geo._harmonise import apply_edges, crosswalk, harmonise
 from personalisation.geo.register import councils, vintage_for_year
@@ -424,3 +425,15 @@ def test_package_level_names_are_the_functions_whatever_was_imported_first() -> 
     for fn in (geo.harmonise, personalisation.harmonise, module.harmonise):
         assert fn(cube, to=2019).attrs["geography_vintage"] == "2019"
     assert geo.harmonise is module.harmonise
+
+
+def test_harmonise_refuses_a_dataarray_and_an_empty_cube() -> None:
+    from personalisation.errors import SchemaError
+
+    cube = pz.load_cube(measures="sds_users", years=[2019, 2020])
+    with pytest.raises(TypeError, match=r"not the DataArray 'value'.*pass the Dataset"):
+        harmonise(cube["value"], to="2023")
+    with pytest.raises(SchemaError, match="empty cube: no council selected"):
+        harmonise(cube.isel(council=[]), to="2023")
+    with pytest.raises(SchemaError, match="empty cube: no year selected"):
+        harmonise(cube.isel(year=[]), to="2023")

@@ -196,3 +196,34 @@ def test_old_councils_on_a_later_vintage_are_reported_not_given_successor_shapes
     assert any(entry.startswith("E06000028") for entry in missing)  # Bournemouth
     assert frame.set_index("council").geometry["E06000028"].is_empty
     assert any("no boundaries" in str(w.message) for w in caught)
+
+
+# ----------------------------------------------------------------- NetCDF (issue 10)
+def test_geometry_round_trips_through_netcdf_or_fails_clearly(tmp_path) -> None:
+    import warnings
+
+    import xarray as xr
+
+    import personalisation as pz
+    from personalisation.geo.join import attach_geometry, encode_cf
+
+    cube = pz.load_cube(measures="sds_users", years=2021)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kept = attach_geometry(cube, "2019")  # Buckinghamshire UA has no 2019 boundary
+        dropped = attach_geometry(cube, "2019", missing="drop")
+    with pytest.raises(ValueError, match=r"E06000060.*missing='drop'"):
+        encode_cf(kept)
+    assert "E06000060" not in dropped["council"].values
+    assert kept.sizes["council"] - dropped.sizes["council"] == 1
+    assert dropped.attrs["councils_without_geometry"] == ["E06000060 (Buckinghamshire)"]
+    path = tmp_path / "with_geometry.nc"
+    encode_cf(dropped).to_netcdf(path)
+    with xr.open_dataset(path) as opened:
+        back = opened.load().xvec.decode_cf()
+    assert back["council"].values.tolist() == dropped["council"].values.tolist()
+    np.testing.assert_array_equal(back["value"].values, dropped["value"].values)
+    for a, b in zip(back["geometry"].values, dropped["geometry"].values, strict=True):
+        assert a.equals(b)
+    with pytest.raises(ValueError, match="missing must be"):
+        attach_geometry(cube, "2019", missing="zero")

@@ -285,3 +285,18 @@ def test_figures_published_on_a_later_geography_are_drawn_on_it():
     (councils,) = [c for c in fig.axes[0].collections if c.get_gid() == "councils"]
     assert {"E06000061", "E06000062"} <= set(councils.council_codes)
     assert "E10000021" not in set(councils.council_codes)
+
+
+def test_a_map_with_no_data_names_the_measure_and_year() -> None:
+    import numpy as np
+
+    import personalisation as pz
+
+    cube = pz.load_cube(measures="sds_users", years=[2021]).copy(deep=True)
+    cube["value"].values[:] = np.nan
+    cube["status"].values[:] = "suppressed"
+    for draw in (pz.plot.choropleth, pz.plot.hexmap):
+        with pytest.raises(
+            ValueError, match=r"no data to map: measure 'sds_users' .* 2021 .*suppressed"
+        ):
+            draw(cube, measure="sds_users", year=2021)

@@ -37,11 +37,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from personalisation.build.readers.ascof import _COUNCIL_TYPE_NAMES, ENGLAND_CODE
+from personalisation.build.readers.ascof_layout import _COUNCIL_TYPE_NAMES
 from personalisation.build.readers.cells import parse_published_number
 from personalisation.errors import DataNotFoundError, SourceFormatError
 from personalisation.measures import get, period_to_year
-from personalisation.schema import validate_tidy
+from personalisation.schema import ENGLAND_CODE, validate_tidy
 
 __all__ = ["DHSC_TABLES", "DhscTable", "read_ascof_dhsc"]
 

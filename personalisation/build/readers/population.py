@@ -46,7 +46,7 @@ import pandas as pd
 
 from personalisation.errors import SourceFormatError, UnknownMeasureError
 from personalisation.measures import published_code
-from personalisation.schema import validate_tidy
+from personalisation.schema import ENGLAND_CODE, validate_tidy
 
 #: GSS code prefixes of councils with adult social services responsibilities (CASSRs):
 #: unitary authorities, metropolitan districts, London boroughs, counties.
@@ -54,7 +54,6 @@ COUNCIL_PREFIXES: tuple[str, ...] = ("E06", "E08", "E09", "E10")
 #: GSS code prefix of the English regions.
 REGION_PREFIX = "E12"
 #: GSS code of England.
-ENGLAND_CODE = "E92000001"
 #: The oldest age column of MYE2; it counts everyone of that age and over.
 TOP_AGE = 90
 #: Lowest age summed into each measure (up to and including :data:`TOP_AGE`).

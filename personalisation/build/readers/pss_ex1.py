@@ -86,14 +86,13 @@ import pandas as pd
 from personalisation.build.readers.cells import check_text_file, parse_published_number
 from personalisation.errors import SourceFormatError, UnknownCouncilError
 from personalisation.measures import period_to_year
-from personalisation.schema import flag_inconsistent, validate_tidy
+from personalisation.schema import ENGLAND_CODE, flag_inconsistent, validate_tidy
 
 #: Value of the tidy ``definition`` column for the wide files (client counts from RAP) ...
 DEFINITION = "PSS-EX1 (RAP)"
 #: ... and for the transposed 2014-15 file (care weeks from the PSS-EX1 return itself).
 DEFINITION_2014_15 = "PSS-EX1"
 #: GSS code of England.
-ENGLAND_CODE = "E92000001"
 #: County councils abolished on 1 April 2009, before GSS codes existed: CASSR code -> name.
 ABOLISHED_BEFORE_GSS: dict[str, str] = {"320": "Cheshire", "610": "Bedfordshire"}
 #: Last year in which the councils of :data:`ABOLISHED_BEFORE_GSS` reported.
@@ -144,11 +143,6 @@ _AGE_BANDS = {
 
 # Transposed layout (2014-15).
 _TRANSPOSED_HEADER = ("Support type", "Age category")
-_TRANSPOSED_AGES = {"Age 18 to 64": "18-64", "Age 65 and over": "65 and over"}
-_TRANSPOSED_SETTINGS = {
-    "Residential": "long_term_residential_weeks",
-    "Nursing": "long_term_nursing_weeks",
-}
 _LEVEL_ORDER = {"england": 0, "region": 1, "council": 2}
 
 
@@ -239,7 +233,9 @@ def read_pss_ex1(
     if source_id is None:
         source_id = f"pss_ex1_{period.replace('-', '_')}"
     if layout == "transposed":
-        records = _read_transposed(rows, anchor, path, year, code_lookup)
+        from personalisation.build.readers.pss_ex1_transposed import read_transposed
+
+        records = read_transposed(rows, anchor, path, year, code_lookup)
     else:
         records = _read_wide(rows, anchor, path, year, code_lookup)
     tidy = pd.DataFrame.from_records(records)
@@ -580,85 +576,4 @@ def _read_wide(
             )
     if england_seen is None:
         raise SourceFormatError(f"{path}: no 'TOTAL England' row")
-    return records
-
-
-# --------------------------------------------------------------------------------------
-# transposed layout (2014-15)
-# --------------------------------------------------------------------------------------
-
-
-def _read_transposed(
-    rows: list[list[str]], header: int, path: Path, year: int, lookup: Mapping[str, str]
-) -> list[dict[str, object]]:
-    labels = rows[header]
-    regions = rows[header - 1] if header > 0 else [""] * len(labels)
-    n_labels = 5
-    areas: list[tuple[int, str, str, str]] = []  # (column, code, name, level)
-    seen: dict[str, int] = {}
-    for j in range(n_labels, len(labels)):
-        text = labels[j].strip()
-        where = f"{path}: column {j + 1}"
-        parsed = parse_council_label(text)
-        if parsed:
-            cassr, name = parsed
-            if cassr in seen:
-                raise SourceFormatError(
-                    f"{where}: council {cassr} ({name}) appears twice (columns {seen[cassr] + 1} "
-                    f"and {j + 1})"
-                )
-            seen[cassr] = j
-            areas.append((j, _council_code(cassr, name, year, lookup, where), name, "council"))
-        elif text.upper() == "ENGLAND" or regions[j].strip() == "Eng":
-            areas.append((j, ENGLAND_CODE, text, "england"))
-        elif text:
-            e12 = lookup.get(regions[j].strip())
-            if e12 and _REGION_GSS.match(str(e12)):
-                areas.append((j, str(e12), text, "region"))
-            # else: no real lookup gives this region an E12 code; the column is skipped.
-        elif any(rows[i][j].strip() for i in range(header + 1, len(rows))):
-            raise SourceFormatError(f"{where}: figures under a blank area heading")
-    if not seen:
-        raise SourceFormatError(f"{path}: no council columns ('102 - Cumbria') in row {header + 1}")
-
-    wanted: list[_Column] = []
-    for i in range(header + 1, len(rows)):
-        cells = [c.strip() for c in rows[i][:n_labels]]
-        support, age, reason, setting, provision = cells
-        if support != "Long term" or setting not in _TRANSPOSED_SETTINGS:
-            continue
-        if provision != "Total provision":
-            continue
-        if age not in _TRANSPOSED_AGES:
-            raise SourceFormatError(f"{path}: row {i + 1}: unexpected age category {age!r}")
-        wanted.append(
-            _Column(
-                i,
-                _TRANSPOSED_SETTINGS[setting],
-                f"{_TRANSPOSED_AGES[age]}: {reason}",
-                " | ".join(cells),
-            )
-        )
-    if not wanted:
-        raise SourceFormatError(
-            f"{path}: no 'Long term ... Residential/Nursing ... Total provision' rows"
-        )
-    dash = _dash_status(rows)
-    records: list[dict[str, object]] = []
-    for row_spec in wanted:
-        for j, code, name, level in areas:
-            where = f"{path}: row {row_spec.index + 1} ({row_spec.published_code!r}), column {j + 1} ({name})"
-            value, status = _parse_cell(rows[row_spec.index][j], dash, where)
-            records.append(
-                {
-                    "council_code": code,
-                    "council_name": name,
-                    "geography_level": level,
-                    "measure": row_spec.measure,
-                    "published_code": row_spec.published_code,
-                    "disaggregation": row_spec.disaggregation,
-                    "value": value,
-                    "status": status,
-                }
-            )
     return records

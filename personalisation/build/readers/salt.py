@@ -39,7 +39,7 @@ import pandas as pd
 from personalisation.build.readers.cells import parse_published_number
 from personalisation.errors import DataNotFoundError, SourceFormatError
 from personalisation.measures import period_to_year
-from personalisation.schema import validate_tidy
+from personalisation.schema import ENGLAND_CODE, validate_tidy
 
 __all__ = [
     "T38_MEASURES",
@@ -198,7 +198,7 @@ def _geography(line: pd.Series, at: str) -> tuple[str, str, str] | None:
         if not _COUNCIL.match(code):
             raise SourceFormatError(f"{at}: geography code {code!r} is not an English council")
         return "council", code, name
-    if region == "E92000001":
+    if region == ENGLAND_CODE:
         return "england", region, region_name
     if region.startswith("E12") and not name:
         return "region", region, region_name
