@@ -56,3 +56,8 @@ class MissingYearError(PersonalisationError, KeyError):
 
 class DataNotFoundError(PersonalisationError, FileNotFoundError):
     """Shipped data or a raw directory could not be found."""
+
+
+class SeriesBreakWarning(UserWarning):
+    """A comparison over years crosses a series break of the measure registry
+    (:attr:`personalisation.measures.Measure.breaks`): the definitions differ."""

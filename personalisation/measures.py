@@ -52,6 +52,10 @@ class Measure:
     breaks
         Series breaks: period -> explanation.  A break at period P means values from P
         on are not comparable with values before P.
+    rounded
+        Periods whose published council numerators and denominators were rounded by the
+        publisher (period -> note); the published rate is the authority there, and
+        statistics flag those rows (see :mod:`personalisation.stats`).
     """
 
     id: str
@@ -63,6 +67,7 @@ class Measure:
     framework: dict[str, str] = field(default_factory=dict)
     collection: dict[str, str] = field(default_factory=dict)
     breaks: dict[str, str] = field(default_factory=dict)
+    rounded: dict[str, str] = field(default_factory=dict)
 
 
 def _periods(first: int, last: int) -> list[str]:
@@ -134,6 +139,13 @@ _ASCOF_BREAKS = {
     ),
 }
 
+_ASCOF_ROUNDED = {
+    "2014-15": (
+        "the ASCOF 2014-15 open data publish council numerators and denominators rounded to "
+        "the nearest 5 (rates were computed before rounding)"
+    ),
+}
+
 _PSS_PERIODS = _periods(2009, 2015)
 _PSS_FRAMEWORK = dict.fromkeys(_PSS_PERIODS, "PSS-EX1 (RAP)")
 _PSS_COLLECTION = dict.fromkeys(_PSS_PERIODS, "RAP")
@@ -155,6 +167,7 @@ MEASURES: tuple[Measure, ...] = (
         framework=_ASCOF_FRAMEWORK,
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
+        rounded=_ASCOF_ROUNDED,
     ),
     Measure(
         id="sds_carers",
@@ -169,6 +182,7 @@ MEASURES: tuple[Measure, ...] = (
         framework=_ASCOF_FRAMEWORK,
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
+        rounded=_ASCOF_ROUNDED,
     ),
     Measure(
         id="dp_users",
@@ -183,6 +197,7 @@ MEASURES: tuple[Measure, ...] = (
         framework=_ASCOF_FRAMEWORK,
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
+        rounded=_ASCOF_ROUNDED,
     ),
     Measure(
         id="dp_carers",
@@ -197,6 +212,7 @@ MEASURES: tuple[Measure, ...] = (
         framework=_ASCOF_FRAMEWORK,
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
+        rounded=_ASCOF_ROUNDED,
     ),
     Measure(
         id="dp_clients",
