@@ -1,23 +1,86 @@
 """personalisation: personal budgets, self-directed support and direct payments in English
 adult social care, council by council, as labelled xarray cubes.
 
-Public API (heavy modules are imported lazily, so ``import personalisation`` is fast)::
+This module declares the public API and nothing else: the names are listed statically in
+``__all__`` (and imported under ``TYPE_CHECKING`` for type checkers and editors), and
+loaded on first use by a module ``__getattr__`` that only imports, so
+``import personalisation`` stays fast and never touches the disk.
 
-    import personalisation as pz
-    cube = pz.load_cube()                      # council x year x measure
-    pz.stats.variation(cube, measure="sds_users", year=2020)
-    pz.plot.choropleth(cube, measure="sds_users", year=2021)
+Examples
+--------
+>>> import personalisation as pz
+>>> cube = pz.load_cube(measures=["sds_users"], years=[2021])  # council x year x measure
+>>> sorted(cube.sizes.items())
+[('council', 151), ('measure', 1), ('year', 1)]
+>>> cube.value.sel(council="E08000003", year=2021, measure="sds_users").item()
+90.1
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from personalisation import (
+        batch,
+        cube,
+        errors,
+        geo,
+        measures,
+        outputs,
+        plot,
+        stats,
+        testing,
+    )
+    from personalisation.cube import cube_from_tidy, load_cube, load_tidy
+    from personalisation.geo import (
+        attach_geometry,
+        boundaries,
+        councils,
+        events,
+        harmonise,
+        hexes,
+        lineage,
+        successors,
+        to_geodataframe,
+    )
+    from personalisation.measures import registry
 
-# name -> module that defines it
-_LAZY: dict[str, str] = {
+try:
+    __version__: str = version("personalisation")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "__version__",
+    "attach_geometry",
+    "batch",
+    "boundaries",
+    "councils",
+    "cube",
+    "cube_from_tidy",
+    "errors",
+    "events",
+    "geo",
+    "harmonise",
+    "hexes",
+    "lineage",
+    "load_cube",
+    "load_tidy",
+    "measures",
+    "outputs",
+    "plot",
+    "registry",
+    "stats",
+    "successors",
+    "testing",
+    "to_geodataframe",
+]
+
+# public name -> module that defines it (imported on first access, nothing is read)
+_LAZY_NAMES: dict[str, str] = {
     "load_cube": "personalisation.cube",
     "load_tidy": "personalisation.cube",
     "cube_from_tidy": "personalisation.cube",
@@ -32,18 +95,18 @@ _LAZY: dict[str, str] = {
     "attach_geometry": "personalisation.geo",
     "to_geodataframe": "personalisation.geo",
 }
-_SUBMODULES = {"stats", "plot", "geo", "measures", "sources", "batch", "build", "errors", "testing"}
-
-__all__ = ["__version__", *sorted(_LAZY), *sorted(_SUBMODULES)]
+_LAZY_SUBMODULES = frozenset(
+    {"batch", "cube", "errors", "geo", "measures", "outputs", "plot", "stats", "testing"}
+)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
+    if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"personalisation.{name}")
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'personalisation' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return sorted(set(__all__) | set(globals()))

@@ -4,7 +4,7 @@
 >>> cube = pz.load_cube()                                   # doctest: +SKIP
 >>> cube.value.sel(council="E08000003", measure="sds_users")  # doctest: +SKIP
 
-Data flow: ``data/indicators.csv`` (tidy, see :mod:`personalisation.sources.schema`)
+Data flow: ``data/indicators.csv`` (tidy, see :mod:`personalisation.schema`)
 -> :func:`load_tidy` -> :func:`cube_from_tidy` -> :class:`xarray.Dataset`.
 The cube's shape and labels are described in :mod:`personalisation.testing`.
 """
@@ -32,7 +32,7 @@ from personalisation.errors import (
     UnknownCouncilError,
     UnknownMeasureError,
 )
-from personalisation.sources.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS, validate_tidy
+from personalisation.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS, validate_tidy
 
 INDICATORS_FILE = "indicators.csv"
 METADATA_FILE = "metadata.json"
@@ -90,7 +90,7 @@ def load_tidy(data_dir: str | Path | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per published figure, columns as in
-        :data:`personalisation.sources.schema.TIDY_COLUMNS`.
+        :data:`personalisation.schema.TIDY_COLUMNS`.
 
     Examples
     --------
@@ -230,7 +230,7 @@ def cube_from_tidy(
     Parameters
     ----------
     tidy
-        A tidy table (see :mod:`personalisation.sources.schema`).
+        A tidy table (see :mod:`personalisation.schema`).
     measures, years
         Subsets to keep (default: everything in the table).  Unknown ids raise.
     disaggregation
@@ -256,7 +256,7 @@ def cube_from_tidy(
 
     Examples
     --------
-    >>> from personalisation.sources.schema import empty_tidy
+    >>> from personalisation.schema import empty_tidy
     >>> row = dict(council_code="E08000003", council_name="Manchester", geography_level="council",
     ...            period="2020-21", year=2021, measure="sds_users", published_code="1C1A",
     ...            disaggregation="Total", numerator=3687.0, denominator=4091.0, value=90.1,

@@ -22,7 +22,7 @@ class SourceFormatError(PersonalisationError, ValueError):
 
 
 class SchemaError(PersonalisationError, ValueError):
-    """A tidy table breaks the tidy schema (see :mod:`personalisation.sources.schema`)."""
+    """A tidy table breaks the tidy schema (see :mod:`personalisation.schema`)."""
 
 
 class InvalidCountsError(SchemaError):

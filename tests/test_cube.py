@@ -246,7 +246,7 @@ def test_metadata_lists_sources_with_hashes():
 
 
 def test_tidy_table_passes_schema():
-    from personalisation.sources.schema import validate_tidy
+    from personalisation.schema import validate_tidy
 
     tidy = load_tidy()
     validate_tidy(tidy, where="shipped indicators.csv")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,6 +41,39 @@ def _run(name: str, parameters: dict, tmp_path: Path) -> tuple[Path, nbformat.No
         kernel_name="python3",
     )
     return output_dir, nbformat.read(executed, as_version=4)
+
+
+def _sync_tool():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "sync_notebooks.py"
+    spec = importlib.util.spec_from_file_location("sync_notebooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_notebooks_are_generated_from_their_text_source():
+    """Each .ipynb is exactly what its jupytext percent script generates (no hand edits)."""
+    sync = _sync_tool()
+    assert sync.out_of_date() == [], "run: python tools/sync_notebooks.py"
+    scripts = sorted(p.stem for p in sync.NOTEBOOKS.glob("*.py"))
+    assert scripts == sorted(Path(n).stem for n in NOTEBOOKS)
+
+
+def test_the_sync_check_notices_an_edited_script(tmp_path):
+    sync = _sync_tool()
+    for path in sync.NOTEBOOKS.glob("targets.*"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert sync.out_of_date(tmp_path) == []
+    script = tmp_path / "targets.py"
+    script.write_text(script.read_text().replace("threshold = 70", "threshold = 60"))
+    assert sync.out_of_date(tmp_path) == ["targets.ipynb"]
+    written = sync.write_all(tmp_path)
+    assert written == [tmp_path / "targets.ipynb"] and sync.out_of_date(tmp_path) == []
+    cells = nbformat.read(tmp_path / "targets.ipynb", as_version=4).cells
+    parameters = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1 and "threshold = 60" in parameters[0].source
 
 
 def test_every_notebook_has_a_case_and_a_parameters_cell():
@@ -77,6 +113,34 @@ def test_notebook_runs_and_writes_outputs(name, tmp_path):
         o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
     ]
     assert not errors
+    # every figure the notebook saves is also shown in the notebook itself, as a real picture
+    inline = _inline_images(notebook)
+    assert len(inline) == len(pngs), (name, len(inline), pngs)
+    for width, height, spread in inline:
+        assert width > 300 and height > 300, (name, width, height)
+        assert spread > 20, f"{name}: an inline figure is blank (pixel spread {spread:.1f})"
+
+
+def _inline_images(notebook: nbformat.NotebookNode) -> list[tuple[int, int, float]]:
+    """(width, height, pixel standard deviation) of every image/png output of the notebook."""
+    from PIL import Image
+
+    found = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                image = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+                spread = float(np.asarray(image.convert("L"), dtype=float).std())
+                found.append((image.width, image.height, spread))
+    return found
+
+
+def test_council_profile_shows_both_trajectories(tmp_path):
+    _, notebook = _run("council_profile.ipynb", CASES["council_profile.ipynb"], tmp_path)
+    cell = next(c for c in notebook.cells if "pz.plot.trajectories" in c.source)
+    shown = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+    assert len(shown) == 2
 
 
 def test_takeup_table_holds_the_published_figures(tmp_path):

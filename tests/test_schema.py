@@ -1,4 +1,4 @@
-"""Property-based tests of :mod:`personalisation.sources.schema`.
+"""Property-based tests of :mod:`personalisation.schema`.
 
 ``parse_published_number`` turns one published cell into ``(number, status)``;
 ``validate_tidy`` guards every reader's output.  Hypothesis builds the inputs; the
@@ -16,17 +16,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from personalisation.build.readers.cells import (
+    NOT_COLLECTED_MARKERS,
+    SUPPRESSED_MARKERS,
+    parse_published_number,
+)
 from personalisation.errors import SchemaError
-from personalisation.sources.schema import (
+from personalisation.schema import (
     GEOGRAPHY_LEVELS,
     KEY_COLUMNS,
-    NOT_COLLECTED_MARKERS,
     STATUS_VALUES,
-    SUPPRESSED_MARKERS,
     TIDY_COLUMNS,
     coerce_tidy,
     empty_tidy,
-    parse_published_number,
     validate_tidy,
 )
 

@@ -54,7 +54,7 @@ import xarray as xr
 
 from personalisation.errors import SchemaError, UnknownCouncilError
 from personalisation.geo import register
-from personalisation.sources.schema import CUBE_STATUS_VALUES
+from personalisation.schema import CUBE_STATUS_VALUES
 
 __all__ = ["HARMONISED_STATUS_VALUES", "METHODS", "apply_edges", "crosswalk", "harmonise"]
 

@@ -7,8 +7,10 @@ Public names: :func:`choropleth`, :func:`hexmap`, :func:`small_multiples` (maps,
 :mod:`personalisation.plot.classify`.  Plotting parses no files and computes no statistics
 beyond calling :mod:`personalisation.stats`.
 
-Every function returns a :class:`matplotlib.figure.Figure` that is not registered with
-pyplot (no double display in notebooks; save it with ``fig.savefig``).
+Every function returns a :class:`personalisation.plot.figure.Figure`: a matplotlib Figure,
+not registered with pyplot, that displays inline when it is the value of a notebook cell
+(JupyterLab, Notebook, VS Code, papermill) with no ``%matplotlib`` magic, and only once even
+when pyplot is imported too.  Save it with ``fig.savefig``.
 
 Examples
 --------

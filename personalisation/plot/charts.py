@@ -6,7 +6,8 @@ content can be checked: council lines ``"councils"``, the England line ``"Englan
 highlighted councils their council code, funnel limits ``"limit_95"`` / ``"limit_998"``,
 outlier labels ``"outlier_label"``, series breaks ``"series_break"``.
 
-Figures are plain :class:`matplotlib.figure.Figure` objects (not registered with pyplot).
+Figures are :class:`personalisation.plot.figure.Figure` objects (matplotlib Figures not
+registered with pyplot) that display inline when returned from a notebook cell.
 """
 
 from __future__ import annotations
@@ -20,17 +21,11 @@ import pandas as pd
 from personalisation import measures as measure_registry
 from personalisation.errors import UnknownCouncilError
 from personalisation.plot import style
+from personalisation.plot.figure import Figure, new_figure
 
 if TYPE_CHECKING:
     import xarray as xr
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
-
-def _new_figure(figsize: tuple[float, float]) -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize)
 
 
 def _resolve_councils(cube: xr.Dataset, councils: Sequence[str]) -> list[str]:
@@ -208,7 +203,7 @@ def trajectories(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    personalisation.plot.figure.Figure
         One axes: a LineCollection of all councils (gid ``"councils"``), one Line2D per
         highlighted council (gid = its code, label = its name), the England line (gid
         ``"England"``), legend, source note.
@@ -229,7 +224,7 @@ def trajectories(
     data = values.to_numpy().astype(float)
     x = np.asarray(years, dtype=float)
 
-    fig = _new_figure(figsize)
+    fig = new_figure(figsize)
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.2)
     segments = np.stack([np.broadcast_to(x, data.shape), data], axis=-1)
@@ -347,7 +342,7 @@ def funnel(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    personalisation.plot.figure.Figure
         One axes: council points (gid ``"councils"``), target line (``"target"``), limit
         curves (``"limit_95"``, ``"limit_998"``: lower and upper), outlier labels
         (``"outlier_label"``), highlighted councils (gid = code), source note and a note
@@ -394,7 +389,7 @@ def funnel(
     flag_columns = [c for c in table.columns if c.startswith("flag_")]
     labels = [c.removeprefix("lower_") for c in lower_columns]
 
-    fig = _new_figure(figsize)
+    fig = new_figure(figsize)
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.17)
     points = ax.scatter(
@@ -544,7 +539,7 @@ def regions(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    personalisation.plot.figure.Figure
         One axes with a row per group (y tick labels = group names): council points
         (gid ``"councils"``, with ``council_codes``), pooled rates with intervals (gid
         ``"pooled"``), the England pooled rate line and band (gid ``"England"``),
@@ -581,7 +576,7 @@ def regions(
         offset[members] = np.linspace(-0.18, 0.18, len(members)) if len(members) > 1 else 0.0
     y = y + offset
 
-    fig = _new_figure(figsize)
+    fig = new_figure(figsize)
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.28, right=0.78, top=0.9, bottom=0.14)
     points = ax.scatter(

@@ -13,8 +13,9 @@ collection with gid ``"councils"`` and the missing ones gid ``"no data"``; each 
 :class:`~personalisation.plot.classify.Classes`).  The London inset axes has the label
 ``"london_inset"``.
 
-Figures are plain :class:`matplotlib.figure.Figure` objects (not registered with pyplot):
-show them by returning them from a notebook cell, or save them with ``fig.savefig``.
+Figures are :class:`personalisation.plot.figure.Figure` objects (matplotlib Figures not
+registered with pyplot): they display inline when returned from a notebook cell; save them
+with ``fig.savefig``.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ import numpy as np
 from personalisation.errors import UnknownCouncilError
 from personalisation.plot import style
 from personalisation.plot.classify import DEFAULT_K, DEFAULT_SCHEME, Classes, pooled_classes
+from personalisation.plot.figure import Figure, new_figure
 from personalisation.plot.polygons import draw_polygons
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import xarray as xr
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 #: Where the London inset sits, in main-axes fraction (the North Sea, off Yorkshire).
 LONDON_INSET_BOUNDS = (0.74, 0.74, 0.26, 0.26)
@@ -287,12 +288,6 @@ def _classes_for(
     return classes, style.class_colours(classes.k)
 
 
-def _new_figure(figsize: tuple[float, float]) -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize)
-
-
 def _single_map(
     cube: xr.Dataset,
     measure: str,
@@ -315,7 +310,7 @@ def _single_map(
     values = _aligned_values(cube, measure, year, shapes, vintage)
     classes, colours = _classes_for(cube, measure, pooled, scheme, k, classification_kwds)
 
-    fig = _new_figure(figsize)
+    fig = new_figure(figsize)
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.09)
     hexes = layout == "hexes"
@@ -405,7 +400,7 @@ def choropleth(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    personalisation.plot.figure.Figure
         One map axes (plus the London inset axes), legend of classes and "no data",
         source and boundary attribution underneath.
 
@@ -468,7 +463,7 @@ def hexmap(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    personalisation.plot.figure.Figure
 
     Examples
     --------
@@ -530,7 +525,7 @@ def small_multiples(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    personalisation.plot.figure.Figure
         One axes per year (titled with its period), one legend, source note.
 
     Examples
@@ -552,7 +547,7 @@ def small_multiples(
 
     ncols = max(1, min(ncols, len(years)))
     nrows = math.ceil(len(years) / ncols)
-    fig = _new_figure((panel_size[0] * ncols + 2.2, panel_size[1] * nrows + 1.2))
+    fig = new_figure((panel_size[0] * ncols + 2.2, panel_size[1] * nrows + 1.2))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     fig.subplots_adjust(
         left=0.01, right=1 - 2.2 / fig.get_figwidth(), top=0.9, bottom=0.08, wspace=0.02

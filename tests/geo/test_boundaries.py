@@ -13,9 +13,11 @@ import pytest
 shapely = pytest.importorskip("shapely")
 gpd = pytest.importorskip("geopandas")
 
+from personalisation.build import boundaries as build_boundaries_module  # noqa: E402
+from personalisation.build import raw as raw_registry  # noqa: E402
+from personalisation.build import topojson as tj  # noqa: E402
 from personalisation.errors import MissingYearError  # noqa: E402
 from personalisation.geo import _boundaries as boundaries_module  # noqa: E402
-from personalisation.geo import _topojson as tj  # noqa: E402
 from personalisation.geo._boundaries import boundaries, boundary_path  # noqa: E402
 from personalisation.geo.register import VINTAGES, councils, vintage_for_year  # noqa: E402
 
@@ -55,7 +57,7 @@ def _touching_pairs(codes: list[str], geoms: list) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def source(raw_dir: Path):
-    return boundaries_module.assemble_sources(raw_dir)
+    return build_boundaries_module.assemble_sources(raw_dir)
 
 
 # ----------------------------------------------------------------------------- shipped file
@@ -146,7 +148,7 @@ def test_geopandas_reads_the_shipped_file_directly() -> None:
 
 def test_metadata_records_sources_tolerance_and_attribution() -> None:
     meta = boundaries_module.load_metadata()
-    assert meta["simplification"]["tolerance_m"] == boundaries_module.TOLERANCE_M
+    assert meta["simplification"]["tolerance_m"] == build_boundaries_module.TOLERANCE_M
     assert meta["crs"] == "EPSG:27700"
     assert meta["attribution"] == boundaries_module.ATTRIBUTION
     assert {s["id"] for s in meta["sources"]} == {"onsvisual-uk-topojson"}
@@ -207,10 +209,12 @@ def test_neighbours_still_touch(source, vintage: str) -> None:
 
 @pytest.mark.raw
 def test_code_sets_match_independent_ons_files(raw_dir: Path) -> None:
-    for vintage, files in boundaries_module._CODE_CHECKS.items():
+    for vintage, files in build_boundaries_module._CODE_CHECKS.items():
         expected: set[str] = set()
-        for rel, field, prefixes in files:
-            expected |= boundaries_module._code_set(raw_dir / rel, field, prefixes)
+        for file_id, field, prefixes in files:
+            expected |= build_boundaries_module._code_set(
+                raw_registry.path(raw_dir, file_id), field, prefixes
+            )
         assert set(boundaries(vintage)["council_code"]) == expected, vintage
 
 
@@ -224,7 +228,7 @@ def test_spatial_regions_agree_with_register() -> None:
 
 @pytest.mark.raw
 def test_rebuild_is_byte_identical(raw_dir: Path, tmp_path: Path) -> None:
-    out = boundaries_module.build_boundaries(raw_dir, tmp_path)
+    out = build_boundaries_module.build_boundaries(raw_dir, tmp_path)
     shipped = boundary_path()
     assert out.read_bytes() == shipped.read_bytes()
     assert (tmp_path / "metadata.json").read_bytes() == (

@@ -13,10 +13,12 @@ shapely = pytest.importorskip("shapely")
 from shapely.geometry import box  # noqa: E402
 
 from personalisation._paths import geo_dir  # noqa: E402
+from personalisation.build import hexes as build_hexes_module  # noqa: E402
+from personalisation.build import raw as raw_registry  # noqa: E402
+from personalisation.build.hexes import adapt_layout  # noqa: E402
 from personalisation.errors import MissingYearError, SourceFormatError  # noqa: E402
 from personalisation.geo import _hexes as hexes_module  # noqa: E402
 from personalisation.geo._hexes import (  # noqa: E402
-    adapt_layout,
     are_neighbours,
     hexagon,
     hexes,
@@ -170,7 +172,7 @@ def test_read_hexjson_rejects_shared_cells_and_other_layouts(tmp_path: Path) -> 
 
 @pytest.mark.raw
 def test_base_vintage_is_the_open_innovations_layout(raw_dir: Path) -> None:
-    raw = read_hexjson(raw_dir / hexes_module.HEXJSON)
+    raw = read_hexjson(raw_registry.path(raw_dir, build_hexes_module.HEXJSON))
     assert len(raw) == 151
     shipped = hexes(hexes_module.BASE_VINTAGE).set_index("council_code")
     assert {c: (v["q"], v["r"]) for c, v in raw.items()} == {
@@ -190,7 +192,7 @@ def test_house_of_commons_cartogram(raw_dir: Path) -> None:
 
 @pytest.mark.raw
 def test_rebuild_is_byte_identical(raw_dir: Path, tmp_path: Path) -> None:
-    written = hexes_module.build_hexes(raw_dir, tmp_path)
+    written = build_hexes_module.build_hexes(raw_dir, tmp_path)
     shipped = geo_dir() / "hexes"
     assert [p.name for p in written] == [f"{v}.hexjson" for v in VINTAGES]
     for path in [*written, tmp_path / "metadata.json"]:

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from personalisation._provenance import sha256_file
+from personalisation.build import register as build_register_module
 from personalisation.errors import UnknownCouncilError
 from personalisation.geo import register
 from personalisation.geo.register import (
@@ -229,7 +230,7 @@ def test_lineage() -> None:
 @pytest.fixture(scope="module")
 def built(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("register")
-    register.write_register(raw_dir, out)
+    build_register_module.write_register(raw_dir, out)
     return out
 
 
@@ -246,10 +247,10 @@ def test_shipped_files_are_the_build(built: Path) -> None:
 
 @pytest.mark.raw
 def test_write_register_is_byte_identical(raw_dir: Path, built: Path, tmp_path: Path) -> None:
-    register.write_register(raw_dir, tmp_path)
+    build_register_module.write_register(raw_dir, tmp_path)
     for name in ("councils.csv", "events.csv", "register_metadata.json"):
         assert (tmp_path / name).read_bytes() == (built / name).read_bytes(), name
-    build = register.build_register(raw_dir)
+    build = build_register_module.build_register(raw_dir)
     pd.testing.assert_frame_equal(build, _read(built / "councils.csv"))
 
 
@@ -353,7 +354,7 @@ def test_cassr_codes_match_pss_ex1_lists(raw_dir: Path) -> None:
 
 @pytest.mark.raw
 def test_cassr_codes_match_compiled_ascof_stack(raw_dir: Path) -> None:
-    from personalisation.sources.ascof import ascof_code_pairs
+    from personalisation.build.readers.ascof import ascof_code_pairs
 
     pairs = ascof_code_pairs(raw_dir / "indicators/ascof_compiled_ojpreston/ascof_14_19.rds")
     reg = councils().set_index("council_code")

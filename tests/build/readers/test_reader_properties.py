@@ -8,8 +8,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from personalisation.sources.ascof import read_ascof_open_data
-from personalisation.sources.schema import NOT_COLLECTED_MARKERS, SUPPRESSED_MARKERS
+from personalisation.build.readers.ascof import read_ascof_open_data
+from personalisation.build.readers.cells import NOT_COLLECTED_MARKERS, SUPPRESSED_MARKERS
 
 OPEN_COLUMNS = [
     "Geographical Code",

@@ -1,4 +1,4 @@
-"""Tests of :mod:`personalisation.sources.population` (ONS mid-year estimates, MYE2).
+"""Tests of :mod:`personalisation.build.readers.population` (ONS mid-year estimates, MYE2).
 
 Two halves: the seven real ONS workbooks in ``../shared/data/raw/indicators/ons_mye``
 (spot checks against figures read from the files, skipped when the raw files are absent),
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from personalisation.build.readers.population import read_mid_year_estimates
 from personalisation.errors import SchemaError, SourceFormatError
-from personalisation.sources.population import read_mid_year_estimates
-from personalisation.sources.schema import TIDY_COLUMNS
+from personalisation.schema import TIDY_COLUMNS
 
 # --------------------------------------------------------------------------- real files
 

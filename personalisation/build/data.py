@@ -1,7 +1,7 @@
-"""Build the shipped data (``data/``) and geography (``geo/``) from the raw published files.
+"""Build the shipped indicator data (``data/indicators.csv`` and its metadata) from the raw files.
 
-``personalisation build-data [--raw DIR] [--out DIR]`` runs :func:`build_all`.  The build is
-deterministic: the same raw files give byte-identical outputs (sorted rows, fixed number
+``personalisation build-data`` runs :func:`build_data` (and
+:func:`personalisation.build.geo.build_geo`).  The build is deterministic: the same raw files give byte-identical outputs (sorted rows, fixed number
 formatting, no timestamps), and ``data/metadata.json`` lists every raw file used with its
 sha256, publisher, title, licence and attribution.
 
@@ -13,9 +13,7 @@ are recorded in the metadata (``cross_checks``).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,18 +22,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from personalisation import _paths
 from personalisation import measures as measure_registry
 from personalisation._provenance import (
     NHS_ATTRIBUTION,
     OGL_URL,
     OGL_V3,
     ONS_ATTRIBUTION,
-    file_record,
     write_json,
 )
-from personalisation.errors import DataNotFoundError, PersonalisationError, UnknownCouncilError
-from personalisation.sources.schema import KEY_COLUMNS, TIDY_COLUMNS, validate_tidy
+from personalisation.build import raw as _raw
+from personalisation.build.lookups import cassr_code_lookup
+from personalisation.errors import DataNotFoundError, UnknownCouncilError
+from personalisation.schema import KEY_COLUMNS, TIDY_COLUMNS, validate_tidy
 
 INDICATORS_FILE = "indicators.csv"
 METADATA_FILE = "metadata.json"
@@ -43,90 +41,34 @@ METADATA_FILE = "metadata.json"
 
 @dataclass(frozen=True)
 class Source:
-    """One raw file the build reads."""
+    """One raw indicator file the data build reads: its registry id, reader and precedence."""
 
-    id: str
-    path: str  # relative to the raw directory
-    reader: str  # "module:function" in personalisation.sources
-    publisher: str
-    title: str
+    id: str  # the registry id (personalisation/build/registry.json)
+    reader: str  # "module:function" in personalisation.build.readers
     priority: int  # lower wins when two sources give the same figure
-    licence: str = OGL_V3
-    attribution: str = NHS_ATTRIBUTION
-    notes: str = ""
 
+    @property
+    def entry(self) -> _raw.RawFile:
+        """The registry entry (path, sha256, publisher, title, licence...)."""
+        return _raw.entry(self.id)
 
-_IND = "indicators"
-_PSS = f"{_IND}/pss_ex1_activity"
-_MYE = f"{_IND}/ons_mye"
-_PSS_TITLE = "Personal Social Services: Expenditure and Unit Costs, England {p}: Activity Data by CASSR (PSS-EX1)"
-_MYE_TITLE = "Population estimates for the UK, England and Wales, Scotland and Northern Ireland: mid-{y} (MYE2)"
+    @property
+    def path(self) -> str:
+        """Path relative to the raw directory."""
+        return self.entry.path
+
 
 SOURCES: tuple[Source, ...] = (
-    Source(
-        "ascof_open_data_2020_21",
-        f"{_IND}/ascof_nhsd/meas-from-asc-of-eng-2021-open-data-csv_v2.xlsx",
-        "ascof:read_ascof_open_data",
-        "NHS Digital",
-        "Measures from the Adult Social Care Outcomes Framework, England 2020-21 (open-data file)",
-        priority=0,
-    ),
-    Source(
-        "ascof_compiled_2014_19",
-        f"{_IND}/ascof_compiled_ojpreston/ascof_14_19.rds",
-        "ascof:read_ascof_rds",
-        "NHS Digital (compiled by OJPreston/ASCOF)",
-        "Measures from the ASCOF, England 2014-15 to 2018-19 (open-data CSVs stacked into one R data frame)",
-        priority=1,
-        notes="Third-party compilation of the official open-data files; values are NHS Digital's (OGL v3).",
-    ),
-    Source(
-        "ascof_trend_2017_24",
-        f"{_IND}/ascof_compiled_acbockmuehl/trend_data.csv",
-        "ascof:read_ascof_trend",
-        "NHS Digital / NHS England (compiled by acbockmuehl/ascof-repos)",
-        "ASCOF outcome values 2017-18 to 2023-24 (Measure Type = Outcome, Disaggregation = Total only)",
-        priority=2,
-        notes="Third-party compilation; no numerators or denominators.",
+    Source("ascof_open_data_2020_21", "ascof:read_ascof_open_data", priority=0),
+    Source("ascof_compiled_2014_19", "ascof:read_ascof_rds", priority=1),
+    Source("ascof_trend_2017_24", "ascof:read_ascof_trend", priority=2),
+    *(
+        Source(f"pss_ex1_{p}", "pss_ex1:read_pss_ex1", priority=0)
+        for p in ("2008_09", "2009_10", "2010_11", "2011_12", "2012_13", "2013_14", "2014_15")
     ),
     *(
-        Source(
-            f"pss_ex1_{p.replace('-', '_')}",
-            f"{_PSS}/{name}",
-            "pss_ex1:read_pss_ex1",
-            "NHS Information Centre / HSCIC",
-            _PSS_TITLE.format(p=p),
-            priority=0,
-        )
-        for p, name in (
-            ("2008-09", "pers-soc-serv-exp-unit-cost-eng-2008-09-data.csv"),
-            ("2009-10", "Final_Council Level_ActivityData_2009-10.csv"),
-            ("2010-11", "Final_Council_Level_Activity_Data_2010-11.csv"),
-            ("2011-12", "Final_Council_Level_Activity_Data_2011_12.csv"),
-            ("2012-13", "Annex_Fin_CASSR_Level_Activity_Data_2012_13.csv"),
-            ("2013-14", "Annex_Final_CASSR_Level_Activity_Data_2013_14.csv"),
-            ("2014-15", "pss-exp-eng-14-15-fin-coun-lev-act-data.csv"),
-        )
-    ),
-    *(
-        Source(
-            f"ons_mye_{y}",
-            f"{_MYE}/{name}",
-            "population:read_mid_year_estimates",
-            "Office for National Statistics",
-            _MYE_TITLE.format(y=y),
-            priority=0,
-            attribution=ONS_ATTRIBUTION,
-        )
-        for y, name in (
-            (2015, "MYE2_population_by_sex_and_age_for_local_authorities_UK_2015.xls"),
-            (2016, "ukmidyearestimates2016.xls"),
-            (2017, "ukmidyearestimates2017finalversion.xls"),
-            (2018, "ukmidyearestimates20182019ladcodes.xls"),
-            (2019, "ukmidyearestimates20192020ladcodes.xls"),
-            (2020, "ukpopestimatesmid2020on2021geography.xls"),
-            (2021, "ukpopestimatesmid2021on2021geographyfinal.xls"),
-        )
+        Source(f"ons_mye_{y}", "population:read_mid_year_estimates", priority=0)
+        for y in range(2015, 2022)
     ),
 )
 
@@ -141,7 +83,7 @@ def _reader(spec: str) -> Callable[..., pd.DataFrame]:
     import importlib
 
     module_name, _, function = spec.partition(":")
-    module = importlib.import_module(f"personalisation.sources.{module_name}")
+    module = importlib.import_module(f"personalisation.build.readers.{module_name}")
     return getattr(module, function)
 
 
@@ -168,8 +110,6 @@ def read_sources(
         kwargs: dict[str, Any] = {"source_id": source.id}
         if source.reader.startswith("pss_ex1:"):
             if code_lookup is None:
-                from personalisation.sources.pss_ex1 import cassr_code_lookup
-
                 code_lookup = cassr_code_lookup(raw_dir)
             kwargs["code_lookup"] = code_lookup
         frames[source.id] = reader(raw_dir / source.path, **kwargs)
@@ -330,7 +270,7 @@ def build_data(
 
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from personalisation.geo.register import build_events, build_register
+    from personalisation.build.register import build_events, build_register
 
     frames = read_sources(raw_dir, progress=progress)
     events = build_events(raw_dir)
@@ -352,20 +292,7 @@ def build_data(
         "attribution": " ".join([NHS_ATTRIBUTION, ONS_ATTRIBUTION]),
         "citation": CITATION.format(version=personalisation.__version__),
         "schema": {c: t for c, t in TIDY_COLUMNS.items()},
-        "sources": [
-            file_record(
-                raw_dir / s.path,
-                raw_dir,
-                source_id=s.id,
-                publisher=s.publisher,
-                title=s.title,
-                licence=s.licence,
-                attribution=s.attribution,
-                notes=s.notes,
-            )
-            | {"rows": int(len(frames[s.id]))}
-            for s in SOURCES
-        ],
+        "sources": [_raw.record(raw_dir, s.id) | {"rows": int(len(frames[s.id]))} for s in SOURCES],
         "precedence": [s.id for s in sorted(SOURCES, key=lambda s: (s.priority, s.id))],
         "cross_checks": checks,
         "gaps": list(measure_registry.GAPS),
@@ -388,7 +315,7 @@ def data_readme(metadata: dict[str, Any]) -> str:
         "# data/ (built by `personalisation build-data`; do not edit by hand)",
         "",
         f"`{INDICATORS_FILE}`: the tidy indicators table, one row per published figure "
-        f"(schema in `personalisation/sources/schema.py`). Data version `{metadata['data_version']}` "
+        f"(schema in `personalisation/schema.py`). Data version `{metadata['data_version']}` "
         f"(sha256 `{metadata['indicators_sha256']}`).",
         f"`{METADATA_FILE}`: every raw file used (path, sha256, publisher, title, licence), source "
         "precedence and cross-checks between overlapping sources, coverage, gaps and the measure registry.",
@@ -414,138 +341,3 @@ def data_readme(metadata: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def build_geo(
-    raw_dir: str | Path, out_dir: str | Path, *, progress: Callable[[str], None] | None = None
-) -> None:
-    """Rebuild the council register, boundaries and hex layouts in ``out_dir`` (``geo/``).
-
-    The boundaries and hexes are labelled from the register, so the register is written
-    first and the later steps read *that* register (``out_dir``), not the shipped one.
-    """
-    import os
-
-    from personalisation.geo import _boundaries, _hexes, register
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if progress:
-        progress("geo: register")
-    register.write_register(raw_dir, out_dir)
-    previous = os.environ.get("PERSONALISATION_GEO_DIR")
-    os.environ["PERSONALISATION_GEO_DIR"] = str(out_dir)
-    _boundaries._assemble.cache_clear()
-    try:
-        if progress:
-            progress("geo: boundaries")
-        _boundaries.build_boundaries(raw_dir, out_dir / "boundaries")
-        if progress:
-            progress("geo: hexes")
-        _hexes.build_hexes(raw_dir, out_dir / "hexes")
-    finally:
-        if previous is None:
-            os.environ.pop("PERSONALISATION_GEO_DIR", None)
-        else:
-            os.environ["PERSONALISATION_GEO_DIR"] = previous
-        _boundaries._assemble.cache_clear()
-    (out_dir / "README.md").write_text(geo_readme(out_dir), encoding="utf-8")
-
-
-def geo_readme(geo_dir: str | Path) -> str:
-    """A human-readable note for ``geo/`` built from its three metadata files."""
-    import json
-
-    geo_dir = Path(geo_dir)
-    register_meta = json.loads((geo_dir / "register_metadata.json").read_text(encoding="utf-8"))
-    parts = {
-        "Council register and reorganisation events (`councils.csv`, `events.csv`)": register_meta,
-        "Boundaries (`boundaries/`)": json.loads(
-            (geo_dir / "boundaries" / "metadata.json").read_text(encoding="utf-8")
-        ),
-        "Hex layouts (`hexes/`)": json.loads(
-            (geo_dir / "hexes" / "metadata.json").read_text(encoding="utf-8")
-        ),
-    }
-    counts = register_meta.get("councils_per_vintage", {})
-    lines = [
-        "# geo/ (built by `personalisation build-data`; do not edit by hand)",
-        "",
-        "Councils with adult social services responsibilities by geography vintage (from 1 April):",
-        "",
-        "| vintage | " + " | ".join(counts) + " |",
-        "|---|" + "---|" * len(counts),
-        "| councils | " + " | ".join(str(n) for n in counts.values()) + " |",
-        "",
-    ]
-    for heading, meta in parts.items():
-        lines += [
-            f"## {heading}",
-            "",
-            f"{meta.get('title', '')}",
-            "",
-            f"**Licence:** {meta.get('licence', '')}",
-            "",
-            f"**Attribution:** {meta.get('attribution', '')}",
-            "",
-            "Raw files used (sha256 in the metadata file beside it): "
-            + ", ".join(
-                dict.fromkeys(
-                    f"`{f.get('path', f.get('id', ''))}`"
-                    for f in [*meta.get("sources", []), *meta.get("files", [])]
-                    if isinstance(f, dict)
-                )
-            ),
-            "",
-        ]
-    return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``personalisation build-data``."""
-    parser.add_argument(
-        "--raw",
-        type=Path,
-        default=None,
-        help="raw directory (default: $PERSONALISATION_RAW or ../shared/data/raw)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="output root holding data/ and geo/ (default: the repository checkout)",
-    )
-    parser.add_argument(
-        "--only", choices=("data", "geo"), default=None, help="rebuild only data/ or only geo/"
-    )
-
-
-def run_from_args(args: argparse.Namespace) -> int:
-    """Run ``personalisation build-data`` with parsed arguments; returns the exit code."""
-    raw_dir = args.raw or _paths.default_raw_dir()
-    if not Path(raw_dir).is_dir():
-        print(f"error: raw directory {raw_dir} not found (use --raw DIR or PERSONALISATION_RAW)")
-        return 2
-    out_root = args.out or _paths.REPO_DIR
-    start = time.perf_counter()
-    try:
-        return _build(Path(raw_dir), Path(out_root), args.only, start)
-    except PersonalisationError as exc:
-        print(f"error: {exc}")
-        return 2
-
-
-def _build(raw_dir: Path, out_root: Path, only: str | None, start: float) -> int:
-    """Rebuild ``data/`` and/or ``geo/`` under ``out_root``, printing progress."""
-
-    def progress(step: str) -> None:
-        print(f"[{time.perf_counter() - start:6.1f}s] {step}", flush=True)
-
-    if only in (None, "data"):
-        path = build_data(raw_dir, Path(out_root) / "data", progress=progress)
-        print(f"wrote {path}")
-    if only in (None, "geo"):
-        build_geo(raw_dir, Path(out_root) / "geo", progress=progress)
-        print(f"wrote {Path(out_root) / 'geo'}")
-    print(f"done in {time.perf_counter() - start:.1f}s")
-    return 0

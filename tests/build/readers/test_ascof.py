@@ -1,4 +1,4 @@
-"""Tests for the ASCOF readers (personalisation.sources.ascof).
+"""Tests for the ASCOF readers (personalisation.build.readers.ascof).
 
 Real-file tests (marked ``raw``) load each raw file once per module and compare the
 readers' output with figures read off the raw files; the bad-input tests build tiny files
@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from personalisation.errors import SourceFormatError, UnknownMeasureError
-from personalisation.measures import measure_for_code
-from personalisation.sources.ascof import (
+from personalisation.build.readers.ascof import (
     ascof_code_pairs,
     read_ascof_open_data,
     read_ascof_rds,
     read_ascof_trend,
 )
-from personalisation.sources.schema import TIDY_COLUMNS, validate_tidy
+from personalisation.errors import SourceFormatError, UnknownMeasureError
+from personalisation.measures import measure_for_code
+from personalisation.schema import TIDY_COLUMNS, validate_tidy
 
 OPEN_DATA = "indicators/ascof_nhsd/meas-from-asc-of-eng-2021-open-data-csv_v2.xlsx"
 RDS = "indicators/ascof_compiled_ojpreston/ascof_14_19.rds"

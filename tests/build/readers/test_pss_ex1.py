@@ -1,4 +1,4 @@
-"""Tests of :mod:`personalisation.sources.pss_ex1` (PSS-EX1 activity tables by CASSR).
+"""Tests of :mod:`personalisation.build.readers.pss_ex1` (PSS-EX1 activity tables by CASSR).
 
 Two halves: the real files in ``../shared/data/raw/indicators/pss_ex1_activity`` (spot
 checks against figures read off the files, PROVENANCE.md section 4; skipped when the raw
@@ -17,13 +17,13 @@ import pandas as pd
 import pytest
 
 from personalisation import measures
-from personalisation.errors import DataNotFoundError, SourceFormatError, UnknownCouncilError
-from personalisation.sources.pss_ex1 import (
-    cassr_code_lookup,
+from personalisation.build.lookups import cassr_code_lookup
+from personalisation.build.readers.pss_ex1 import (
     parse_council_label,
     read_pss_ex1,
 )
-from personalisation.sources.schema import TIDY_COLUMNS, validate_tidy
+from personalisation.errors import DataNotFoundError, SourceFormatError, UnknownCouncilError
+from personalisation.schema import TIDY_COLUMNS, validate_tidy
 
 # --------------------------------------------------------------------------- real files
 
@@ -300,11 +300,14 @@ def test_unit_costs_table_is_refused(raw_dir: Path) -> None:
 
 
 @pytest.mark.raw
-def test_default_lookup_comes_from_the_raw_directory(
+def test_the_lookup_is_passed_in_not_discovered(
     raw_dir: Path, pss: dict[str, pd.DataFrame]
 ) -> None:
     path = raw_dir / "indicators" / "pss_ex1_activity" / PSS_FILES["2013-14"]
-    pd.testing.assert_frame_equal(read_pss_ex1(path), pss["2013-14"])
+    with pytest.raises(TypeError, match="code_lookup"):
+        read_pss_ex1(path)  # type: ignore[call-arg]
+    fresh = read_pss_ex1(path, code_lookup=cassr_code_lookup(raw_dir))
+    pd.testing.assert_frame_equal(fresh, pss["2013-14"])
 
 
 # --------------------------------------------------------------------------- synthetic

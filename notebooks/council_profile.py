@@ -1,0 +1,87 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Council profile
+#
+# One council against its region, councils of the same type and England, over every year with data: take-up of
+# self-directed support and of direct payments, the direct-payment share of self-directed support, and where the
+# council sits on a funnel plot once chance is allowed for.
+
+# %% tags=["parameters"]
+council = "E08000003"  # GSS code or council name
+output_dir = "outputs/council_profile"
+
+# %%
+from pathlib import Path
+
+from IPython.display import display
+
+import personalisation as pz
+from personalisation import outputs
+
+cube = pz.load_cube()
+england = pz.load_cube(geography_level="england")  # the publishers' own England figures
+output_dir = Path(output_dir)
+written = []
+code = outputs.check_parameters(cube, council=council)["council"]
+name = str(cube.council_name.sel(council=code).item())
+region = str(cube.region_name.sel(council=code).item())
+record = outputs.provenance(cube, {"council": council, "council_code": code})
+print(f"{name} ({code}), {cube.council_type.sel(council=code).item()}, {region}")
+
+# %% [markdown]
+# ## Trajectories against England
+
+# %%
+for measure in ("sds_users", "dp_users"):
+    with_data = [
+        int(y) for y in cube.year.values if cube.value.sel(year=y, measure=measure).notnull().any()
+    ]
+    fig = pz.plot.trajectories(cube, measure, highlight=[code], years=with_data, england=england)
+    written += outputs.save_figure(fig, output_dir, f"trajectory_{measure}", record)
+    display(fig)
+
+# %% [markdown]
+# ## The council's figures
+
+# %%
+table = (
+    cube.sel(council=code)[["numerator", "denominator", "value", "status"]]
+    .to_dataframe()
+    .reset_index()
+)
+table = table[table.status != "not-collected"]
+written.append(outputs.save_table(table, output_dir, "figures", record))
+table.pivot(index="year", columns="measure", values="value")
+
+# %% [markdown]
+# ## Direct payments as a share of self-directed support
+
+# %%
+mix = pz.stats.dp_mix(cube, by="council")
+mix = mix[mix.council == code] if "council" in mix.columns else mix
+written.append(outputs.save_table(mix, output_dir, "dp_mix", record))
+mix
+
+# %% [markdown]
+# ## Allowing for chance: the funnel plot for the latest year with counts
+
+# %%
+with_counts = [
+    int(y)
+    for y in cube.year.values
+    if cube.denominator.sel(year=y, measure="sds_users").notnull().any()
+]
+latest = max(with_counts)
+fig = pz.plot.funnel(cube, "sds_users", latest, overdispersion="additive", highlight=[code])
+written += outputs.save_figure(fig, output_dir, f"funnel_sds_users_{latest}", record)
+fig
+
+# %%
+outputs.write_record(output_dir, record, written)

@@ -1,0 +1,93 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Take-up of a measure across English councils, one year
+#
+# A map of one personalisation measure (for example the share of service users on self-directed support,
+# ASCOF 1C part 1A / 3D part 1A) for one year, on the council boundaries of that year's geography (`kind =
+# "polygons"`) or on an equal-area hex layout (`kind = "hex"`), where every council, however small, gets the same
+# space. Classes are quantiles of the councils' values; councils without a published figure are hatched and named
+# under "no data". Below the map: the council table behind it and a summary of the spread.
+
+# %% tags=["parameters"]
+measure = "sds_users"  # canonical measure id, see personalisation.measures.registry()
+year = 2021  # year in which the financial year ends: 2021 means 2020-21
+kind = "polygons"  # "polygons" (boundaries) or "hex" (hex layout)
+output_dir = "outputs/takeup_map"
+
+# %%
+from pathlib import Path
+
+import personalisation as pz
+from personalisation import outputs
+
+cube = pz.load_cube()
+england = pz.load_cube(geography_level="england")  # the publishers' own England figures
+output_dir = Path(output_dir)
+written = []
+outputs.check_parameters(cube, measure=measure, year=year, kind=kind)
+record = outputs.provenance(cube, {"measure": measure, "year": year, "kind": kind})
+record
+
+# %% [markdown]
+# ## The map
+
+# %%
+draw = pz.plot.choropleth if kind == "polygons" else pz.plot.hexmap
+fig = draw(cube, measure, year)
+written += outputs.save_figure(fig, output_dir, f"map_{measure}_{year}_{kind}", record)
+fig
+
+# %% [markdown]
+# ## The figures behind the map
+#
+# One row per council: numerator and denominator where they are published, the published value, its status, and
+# (where counts exist) a 95% Wilson interval.
+
+# %%
+councils = (
+    pz.stats.wilson(cube, measure=measure, year=year)
+    if cube.numerator.sel(measure=measure, year=year).notnull().any()
+    else pz.to_geodataframe(cube, year, measure).drop(columns="geometry")
+)
+written.append(outputs.save_table(councils, output_dir, f"councils_{measure}_{year}", record))
+councils.head(10)
+
+# %% [markdown]
+# ## How wide is the variation?
+
+# %%
+spread = pz.stats.variation(cube, measure=measure, year=year)
+summary = (
+    spread.to_pandas().to_frame("value").reset_index(names="statistic")
+    if hasattr(spread, "to_pandas")
+    else spread
+)
+written.append(
+    outputs.save_table(summary.astype(str), output_dir, f"variation_{measure}_{year}", record)
+)
+summary
+
+# %% [markdown]
+# ## Is take-up spatially clustered?
+#
+# Global Moran's I over land neighbours (queen contiguity; councils with no land neighbour, such as the Isles of
+# Scilly, are left out and listed as islands), with a permutation p-value, and each council's local (LISA) cluster:
+# HH and LL are clusters of high or low take-up, HL and LH are outliers among their neighbours.
+
+# %%
+clusters = pz.stats.moran(cube, measure=measure, year=year)
+print(
+    f"Moran's I = {clusters.I:.3f} (expected {clusters.expected_I:.3f}), permutation p = {clusters.p_value:.3f}, n = {clusters.n}"
+)
+written.append(outputs.save_table(clusters.local, output_dir, f"lisa_{measure}_{year}", record))
+clusters.local.quadrant.value_counts()
+
+# %%
+outputs.write_record(output_dir, record, written)
