@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         plot,
         stats,
         testing,
+        units,
     )
     from personalisation.cube import cube_from_tidy, load_cube, load_tidy
     from personalisation.geo import (
@@ -77,6 +78,7 @@ __all__ = [
     "successors",
     "testing",
     "to_geodataframe",
+    "units",
 ]
 
 # public name -> module that defines it (imported on first access, nothing is read)
@@ -96,7 +98,7 @@ _LAZY_NAMES: dict[str, str] = {
     "to_geodataframe": "personalisation.geo",
 }
 _LAZY_SUBMODULES = frozenset(
-    {"batch", "cube", "errors", "geo", "measures", "outputs", "plot", "stats", "testing"}
+    {"batch", "cube", "errors", "geo", "measures", "outputs", "plot", "stats", "testing", "units"}
 )
 
 

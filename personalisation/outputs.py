@@ -195,9 +195,15 @@ def save_figure(
 
 
 def save_table(
-    table: pd.DataFrame, output_dir: str | Path, name: str, record: Mapping[str, Any] | None = None
+    table: Any, output_dir: str | Path, name: str, record: Mapping[str, Any] | None = None
 ) -> Path:
-    """Save a table as ``<name>.csv`` with a first comment line holding the provenance record."""
+    """Save a table as ``<name>.csv`` with a first comment line holding the provenance record.
+
+    ``table`` is a DataFrame or a statistics result (:class:`personalisation.stats.Result`,
+    saved as its tidy table; rates are in percent).
+    """
+    if hasattr(table, "to_frame") and not isinstance(table, pd.DataFrame):
+        table = table.to_frame()
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"

@@ -103,6 +103,8 @@ class Result:
 
     #: What the result is, first words of its caption.
     kind: ClassVar[str] = "Result"
+    #: Columns the HTML display shows (all of them when ``None``); ``to_frame()`` has all.
+    shown: ClassVar[tuple[str, ...] | None] = None
 
     # ----------------------------------------------------------------- access
     def to_frame(self) -> pd.DataFrame:
@@ -169,47 +171,55 @@ class Result:
                 out[name] = _fmt_float
         return out
 
-    def _header(self, name: str) -> str:
-        unit = self.units.get(name)
-        if unit == u.PERCENT:
-            return f"{name} (%)"
-        return name
-
-    def _shown(self) -> pd.DataFrame:
+    def _display_table(self) -> pd.DataFrame:
         table = self.table
-        if len(table) > MAX_ROWS:
-            head = table.head(MAX_ROWS - 5)
-            tail = table.tail(5)
-            gap = pd.DataFrame({c: ["…"] for c in table.columns}, index=["…"])
-            return pd.concat([head.astype(object), gap, tail.astype(object)])
+        if self.shown is not None:
+            table = table[[c for c in self.shown if c in table.columns]]
         return table
 
     def _repr_html_(self) -> str:
-        shown = self._shown()
+        table = self._display_table()
         formatters = self._formatters()
-        body = shown.to_html(
+        shown = table
+        if len(table) > MAX_ROWS:
+            gap = pd.DataFrame({c: ["…"] for c in table.columns})
+            shown = pd.concat(
+                [table.head(MAX_ROWS - 5).astype(object), gap, table.tail(5).astype(object)]
+            )
+        headers = {
+            c: f"{c} (%)" if self.units.get(c) == u.PERCENT else str(c) for c in shown.columns
+        }
+        body = shown.rename(columns=headers).to_html(
             index=False,
-            formatters=formatters,
+            formatters={headers[k]: f for k, f in formatters.items() if k in headers},
             na_rep="–",
             border=0,
             classes="personalisation-result",
-            header=[self._header(str(c)) for c in shown.columns],
             escape=True,
         )
-        rows = f"{len(self.table)} rows" if len(self.table) > MAX_ROWS else ""
+        hidden = len(self.table.columns) - len(table.columns)
+        extras = []
+        if len(self.table) > MAX_ROWS:
+            extras.append(f"{len(self.table)} rows")
+        if hidden:
+            extras.append(f"{hidden} more columns in .to_frame()")
+        more = f" ({'; '.join(extras)})" if extras else ""
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         notes_html = f"<ul style='margin:0.2em 0;font-size:90%'>{notes}</ul>" if notes else ""
         return (
             "<div class='personalisation-result'>"
             f"<p style='margin:0.2em 0'><b>{html.escape(self.caption())}</b>"
-            f"{(' (' + rows + ')') if rows else ''}</p>"
-            f"{notes_html}{body}</div>"
+            f"{html.escape(more)}</p>{notes_html}{body}</div>"
         )
 
     def __repr__(self) -> str:
         formatters = self._formatters()
-        text = self.table.to_string(
-            index=False, formatters=formatters, na_rep="–", max_rows=MAX_ROWS
+        table = self._display_table()
+        text = table.to_string(
+            index=False,
+            formatters={k: f for k, f in formatters.items() if k in table.columns},
+            na_rep="–",
+            max_rows=MAX_ROWS,
         )
         notes = "".join(f"\n  note: {n}" for n in self.notes)
         return f"{self.caption()}{notes}\n{text}"
@@ -239,4 +249,6 @@ def _fmt_integer(x: Any) -> str:
 def _fmt_float(x: Any) -> str:
     if isinstance(x, str):
         return x
-    return "–" if _missing(x) else f"{float(x):.3g}"
+    if _missing(x):
+        return "–"
+    return f"{float(x):,.0f}" if abs(float(x)) >= 1000 else f"{float(x):.3g}"

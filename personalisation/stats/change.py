@@ -126,6 +126,18 @@ class ChangeResult(Result):
     n: int = 0
     breaks: tuple[str, ...] = ()
     kind: ClassVar[str] = "Change between two years"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "council_name",
+        "year_start",
+        "year_end",
+        "rate_start",
+        "rate_end",
+        "change",
+        "rank_start",
+        "rank_end",
+        "rank_change",
+        "reason",
+    )
 
     def _caption_extra(self) -> str:
         crossed = f"; crosses {len(self.breaks)} series break(s)" if self.breaks else ""

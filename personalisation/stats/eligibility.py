@@ -32,6 +32,18 @@ class EligibilityResult(Result):
     pooled: pd.DataFrame = None  # type: ignore[assignment]
     threshold: float | None = None
     kind: ClassVar[str] = "Take-up among the eligible"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "council_name",
+        "year",
+        "fraction",
+        "rate",
+        "rate_adjusted",
+        "rate_rank",
+        "adjusted_rank",
+        "rank_change",
+        "exceeds_eligible",
+        "reason",
+    )
 
 
 def _fractions(ds: xr.Dataset, fraction: Any) -> np.ndarray:

@@ -133,7 +133,9 @@ def dp_mix(
     >>> sds = cube.sel(measure="sds_users")
     >>> cube["denominator"].loc[dict(measure="dp_users")] = sds.denominator
     >>> cube["numerator"].loc[dict(measure="dp_users")] = sds.numerator // 2
-    >>> cube["value"].loc[dict(measure="dp_users")] = 100 * (sds.numerator // 2) / sds.denominator
+    >>> from personalisation.units import ratio_to_percent
+    >>> cube["value"].loc[dict(measure="dp_users")] = ratio_to_percent(
+    ...     sds.numerator // 2, sds.denominator)
     >>> table = dp_mix(cube, "dp_users", 2015).to_frame()
     >>> bool((table.share <= 50).all()), set(table.source)
     (True, {'counts'})

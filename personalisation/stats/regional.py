@@ -177,6 +177,23 @@ class RegionalResult(Result):
     by: str = "region"
     level: float = 0.95
     kind: ClassVar[str] = "Pooled rates by group"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "group_name",
+        "year",
+        "n_councils",
+        "n_counts",
+        "pooled_rate",
+        "ci_low",
+        "ci_high",
+        "od_ci_low",
+        "od_ci_high",
+        "unweighted_mean",
+        "lowest",
+        "p50",
+        "highest",
+        "pooled_rank",
+        "reason",
+    )
 
 
 def _group_row(

@@ -74,6 +74,16 @@ class MoranResult(Result):
     seed: int = 12345
     significance: float = 0.05
     kind: ClassVar[str] = "Moran's I"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "council_name",
+        "region_name",
+        "rate",
+        "n_neighbours",
+        "local_I",
+        "p_value",
+        "quadrant",
+        "reason",
+    )
 
     @property
     def local(self) -> pd.DataFrame:

@@ -53,6 +53,14 @@ class TargetResult(Result):
     lower: float | None = None
     by: str = "region"
     kind: ClassVar[str] = "Councils meeting a target"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "council_name",
+        "year",
+        "rate",
+        "met",
+        "below_lower",
+        "reason",
+    )
 
     @property
     def met(self) -> list[str]:
@@ -178,7 +186,7 @@ def targets(
         table=table,
         councils=councils,
         summary=summary,
-        units={"rate": u.PERCENT, "share_met": u.PERCENT},
+        units={"rate": u.PERCENT},
         threshold=threshold_pct,
         lower=lower_pct,
         by=by,

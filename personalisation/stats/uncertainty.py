@@ -139,6 +139,17 @@ class IntervalResult(Result):
     level: float = 0.95
     method: str = "wilson"
     kind: ClassVar[str] = "Council confidence intervals"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "council_name",
+        "year",
+        "numerator",
+        "denominator",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "counts_rounded",
+        "reason",
+    )
 
     def _caption_extra(self) -> str:
         return f"{self.method} {self.level:.0%} intervals"
@@ -245,7 +256,7 @@ def _require_rate(ds: xr.Dataset) -> None:
 
 def _level_label(level: float) -> str:
     """0.95 -> '95', 0.998 -> '998'."""
-    return format(round(level * 100, 6), "g").replace(".", "")
+    return format(round(float(u.to_percent(level)), 6), "g").replace(".", "")
 
 
 # ----------------------------------------------------------------------------- scales
@@ -512,6 +523,10 @@ class FunnelResult(Result):
     exact_below: float = EXACT_BELOW
     n_exact: int = 0
     kind: ClassVar[str] = "Funnel plot"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "council_name", "denominator", "rate", "z_adjusted", "lower_95", "upper_95", "flag_95",
+        "lower_998", "upper_998", "flag_998", "limits", "reason",
+    )  # fmt: skip
 
     def limits(self, denominators: Any) -> pd.DataFrame:
         """The limit curves of this result at ``denominators`` (percent), for drawing.

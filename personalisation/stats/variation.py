@@ -122,6 +122,26 @@ class VariationResult(Result):
     """
 
     kind: ClassVar[str] = "Variation across councils"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "year",
+        "n_councils",
+        "lowest",
+        "n_lowest",
+        "highest",
+        "n_highest",
+        "highest_councils",
+        "p10",
+        "q1",
+        "p50",
+        "q3",
+        "p90",
+        "iqr",
+        "unweighted_mean",
+        "sd",
+        "gini",
+        "pooled_rate",
+        "excluded",
+    )
 
     def row(self, year: Any = None) -> pd.Series:
         """The row of one year (the only year when the result holds one).
