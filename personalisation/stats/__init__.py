@@ -24,19 +24,21 @@ compact HTML table under a one-line caption.  Conventions:
 
 Public functions
 ----------------
-variation(cube, measure, year=None) -> VariationResult
-regional(cube, measure, year=None, *, by="region", level=0.95, england=True) -> RegionalResult
-targets(cube, measure, year=None, *, threshold="30%", lower=None, by="region") -> TargetResult
-wilson(cube, measure, year=None, *, level=0.95, method="wilson") -> IntervalResult
-funnel(cube, measure, year=None, *, overdispersion="additive", scale="arcsine",
-       exact_below=100, winsor=0.1, levels=(0.95, 0.998), target=None) -> FunnelResult
-funnel_limits(target, denominators, *, levels, phi, tau2, scale, exact_below) -> DataFrame
-change(cube, measure, year=None, *, breaks="warn") -> ChangeResult
-convergence(cube, measure, year=None, *, scale="percent", breaks="warn") -> ConvergenceResult
-dp_mix(cube, measure="dp_users", year=None, *, of="sds_users", by="council") -> MixResult
-eligibility(cube, measure, year=None, *, fraction="70%", threshold=None) -> EligibilityResult
-moran(cube, measure, year=None, *, boundaries=None, weights="queen", rates="published",
-      permutations=999, seed=12345, significance=0.05, islands="drop") -> MoranResult
+In short (see each function for its parameters and result)::
+
+    variation(cube, measure, year=None) -> VariationResult
+    regional(cube, measure, year=None, *, by="region", level=0.95, england=True) -> RegionalResult
+    targets(cube, measure, year=None, *, threshold="30%", lower=None, by="region") -> TargetResult
+    wilson(cube, measure, year=None, *, level=0.95, method="wilson") -> IntervalResult
+    funnel(cube, measure, year=None, *, overdispersion="additive", scale="arcsine",
+           exact_below=100, winsor=0.1, levels=(0.95, 0.998), target=None) -> FunnelResult
+    funnel_limits(target, denominators, *, levels, phi, tau2, scale, exact_below) -> DataFrame
+    change(cube, measure, year=None, *, breaks="warn") -> ChangeResult
+    convergence(cube, measure, year=None, *, scale="percent", breaks="warn") -> ConvergenceResult
+    dp_mix(cube, measure="dp_users", year=None, *, of="sds_users", by="council") -> MixResult
+    eligibility(cube, measure, year=None, *, fraction="70%", threshold=None) -> EligibilityResult
+    moran(cube, measure, year=None, *, boundaries=None, weights="queen", rates="published",
+          permutations=999, seed=12345, significance=0.05, islands="drop") -> MoranResult
 
 Examples
 --------
