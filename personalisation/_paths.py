@@ -4,7 +4,12 @@ Resolution order for the shipped artefacts (``data/`` and ``geo/``):
 
 1. the environment variable ``PERSONALISATION_DATA_DIR`` / ``PERSONALISATION_GEO_DIR``;
 2. the repository checkout (editable install: ``<repo>/data``, ``<repo>/geo``);
-3. the copy packed into the wheel (``personalisation/_shipped/...``).
+3. outside a checkout (a wheel install), a build the user made with
+   ``personalisation build-data`` in the user data directory (:func:`user_data_root`:
+   ``$PERSONALISATION_USER_DIR``, else ``$XDG_DATA_HOME/personalisation``, else
+   ``~/.local/share/personalisation``; ``%LOCALAPPDATA%`` on Windows, ``~/Library/Application
+   Support`` on macOS), which is where ``build-data`` writes by default there;
+4. the copy packed into the wheel (``personalisation/_shipped/...``).
 
 The raw directory is ``--raw DIR`` on the command line, else ``PERSONALISATION_RAW``,
 else ``../shared/data/raw`` beside the repository checkout.
@@ -13,6 +18,7 @@ else ``../shared/data/raw`` beside the repository checkout.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -20,13 +26,39 @@ REPO_DIR = PACKAGE_DIR.parent
 _SHIPPED = PACKAGE_DIR / "_shipped"
 
 
+#: a file that marks a finished build of each folder
+_BUILT_MARKER = {"data": "indicators.csv", "geo": "councils.csv", "notebooks": ""}
+
+
+def is_checkout() -> bool:
+    """Whether the package runs from a source checkout (an editable install)."""
+    return (REPO_DIR / "pyproject.toml").exists()
+
+
+def user_data_root() -> Path:
+    """The user data directory that ``build-data`` writes to outside a checkout."""
+    override = os.environ.get("PERSONALISATION_USER_DIR")
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "personalisation"
+
+
 def _shipped_dir(name: str, env: str) -> Path:
     override = os.environ.get(env)
     if override:
         return Path(override)
     in_repo = REPO_DIR / name
-    if (REPO_DIR / "pyproject.toml").exists() and in_repo.is_dir():
+    if is_checkout() and in_repo.is_dir():
         return in_repo
+    marker = _BUILT_MARKER.get(name)
+    if marker and (user_data_root() / name / marker).is_file():
+        return user_data_root() / name
     return _SHIPPED / name
 
 

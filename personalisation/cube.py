@@ -32,6 +32,7 @@ from personalisation.errors import (
     UnknownCouncilError,
     UnknownMeasureError,
 )
+from personalisation.geo import register
 from personalisation.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS, validate_tidy
 
 INDICATORS_FILE = "indicators.csv"
@@ -109,15 +110,7 @@ def load_metadata(data_dir: str | Path | None = None) -> dict[str, Any]:
 
 def _council_coords(codes: Sequence[str], names: pd.Series) -> dict[str, tuple[str, list[str]]]:
     """Names, types and regions of ``codes`` from the council register (names from data as fallback)."""
-    try:
-        from personalisation.geo import register
-
-        table = register.councils().drop_duplicates("council_code").set_index("council_code")
-    except (ImportError, FileNotFoundError, AttributeError) as exc:  # register not built yet
-        warnings.warn(
-            f"council register unavailable ({exc}); council types and regions unknown", stacklevel=3
-        )
-        table = pd.DataFrame(columns=["council_name", "council_type", "region_code", "region_name"])
+    table = register.councils().drop_duplicates("council_code").set_index("council_code")
     known = table.reindex(list(codes))
     name = known["council_name"].fillna(names.reindex(list(codes)))
     coords = {
@@ -134,13 +127,8 @@ NOT_IN_GEOGRAPHY = "not-in-geography"
 
 
 def _valid_codes(vintage: str, codes: Sequence[str]) -> frozenset[str]:
-    """Codes of councils in force in ``vintage`` (all ``codes`` when the register is unavailable)."""
-    try:
-        from personalisation.geo import register
-
-        return register.codes_in_force(vintage)
-    except (ImportError, FileNotFoundError, AttributeError, ValueError, KeyError):
-        return frozenset(codes)
+    """Codes of councils in force in ``vintage`` (from the shipped register)."""
+    return register.codes_in_force(vintage)
 
 
 def _figure_vintage(
@@ -150,12 +138,7 @@ def _figure_vintage(
     vintage where they all were (see :func:`personalisation.geo.register.vintage_for_codes`)."""
     if codes <= valid[vintage]:
         return vintage
-    try:
-        from personalisation.geo.register import vintage_for_codes
-
-        later = vintage_for_codes(codes, at_least=vintage)
-    except (ImportError, FileNotFoundError, ValueError):
-        return vintage
+    later = register.vintage_for_codes(codes, at_least=vintage)
     if later is None:
         return vintage
     if later not in valid:
@@ -176,12 +159,7 @@ def _check_councils(
     published some mid-year estimates on a later geography (e.g. mid-2020 on the April 2021
     councils), so ``ONS MYE`` rows are exempt from the warning.
     """
-    try:
-        from personalisation.geo import register
-
-        known = set(register.councils()["council_code"])
-    except (ImportError, FileNotFoundError, AttributeError):
-        return
+    known = set(register.councils()["council_code"])
     unknown = sorted(set(level_rows["council_code"].unique()) - known)
     if unknown:
         import difflib
@@ -208,19 +186,94 @@ def _check_councils(
 
 
 def _vintages(years: Sequence[int]) -> list[str]:
-    try:
-        from personalisation.geo.register import vintage_for_year
+    out = []
+    for year in years:
+        try:
+            out.append(register.vintage_for_year(int(year)))
+        except ValueError as exc:
+            raise MissingYearError(
+                f"year {year} has no geography in the council register: {exc}"
+            ) from None
+    return out
 
-        return [vintage_for_year(int(y)) for y in years]
-    except (ImportError, AttributeError, ValueError, KeyError):
-        return ["unknown" for _ in years]
+
+def as_years(years: Any) -> list[int] | None:
+    """Normalise a ``years=`` argument: an int, a ``"2014-15"`` period, or a sequence of them.
+
+    Raises
+    ------
+    ValueError
+        For a float (``2015.7``), a bool, an empty sequence, or text that is not a year or a
+        financial-year period; the message names the value.
+
+    Examples
+    --------
+    >>> as_years(2015), as_years("2014-15"), as_years([2021, "2019-20", 2021])
+    ([2015], [2015], [2020, 2021])
+    """
+    if years is None:
+        return None
+    items = [years] if isinstance(years, (str, int, float, np.number)) else years
+    try:
+        items = list(items)
+    except TypeError:
+        raise ValueError(
+            f"years must be an int, a period like '2014-15' or a sequence of them, got {years!r}"
+        ) from None
+    if not items:
+        raise ValueError("years=[] selects nothing; pass years=None for every year")
+    out = []
+    for item in items:
+        if isinstance(item, (bool, np.bool_)) or isinstance(item, (float, np.floating)):
+            raise ValueError(
+                f"years must be whole years like 2015 or periods like '2014-15', "
+                f"got {item!r} ({type(item).__name__})"
+            )
+        if isinstance(item, (int, np.integer)):
+            out.append(int(item))
+            continue
+        text = str(item).strip()
+        if text.isdigit() and len(text) == 4:
+            out.append(int(text))
+            continue
+        try:
+            out.append(measure_registry.period_to_year(text))
+        except ValueError:
+            raise ValueError(
+                f"years: {item!r} is neither a year like 2015 nor a financial year like '2014-15'"
+            ) from None
+    return sorted(set(out))
+
+
+def as_measures(measures: Any) -> list[str] | None:
+    """Normalise a ``measures=`` argument: one id (``"sds_users"``) or a sequence of ids.
+
+    Raises
+    ------
+    ValueError
+        For an empty sequence or an item that is not text.
+
+    Examples
+    --------
+    >>> as_measures("sds_users"), as_measures(("dp_users", "sds_users"))
+    (['sds_users'], ['dp_users', 'sds_users'])
+    """
+    if measures is None:
+        return None
+    items = [measures] if isinstance(measures, str) else list(measures)
+    if not items:
+        raise ValueError("measures=[] selects nothing; pass measures=None for every measure")
+    bad = [m for m in items if not isinstance(m, str)]
+    if bad:
+        raise ValueError(f"measures must be measure ids (text), got {bad!r}")
+    return list(dict.fromkeys(items))
 
 
 def cube_from_tidy(
     tidy: pd.DataFrame,
     *,
-    measures: Sequence[str] | None = None,
-    years: Sequence[int] | None = None,
+    measures: str | Sequence[str] | None = None,
+    years: int | str | Sequence[int | str] | None = None,
     disaggregation: str = "Total",
     geography_level: str = "council",
     attrs: dict[str, Any] | None = None,
@@ -283,8 +336,9 @@ def cube_from_tidy(
             f"no rows at level {geography_level!r} with disaggregation {disaggregation!r}; "
             f"disaggregations published: {bands}"
         )
+    measures = as_measures(measures)
+    years = as_years(years)
     if measures is not None:
-        measures = list(measures)
         for m in measures:
             measure_registry.get(m)  # raises UnknownMeasureError for ids not in the registry
         absent = sorted(set(measures) - set(rows["measure"]))
@@ -299,7 +353,6 @@ def cube_from_tidy(
             )
         rows = rows[rows["measure"].isin(measures)]
     if years is not None:
-        years = [int(y) for y in years]
         absent_years = sorted(set(years) - set(rows["year"].astype(int)))
         if absent_years:
             have = sorted(set(rows["year"].astype(int)))
@@ -414,8 +467,8 @@ def _cube_attrs(metadata: dict[str, Any]) -> dict[str, str]:
 
 
 def load_cube(
-    measures: Sequence[str] | None = None,
-    years: Sequence[int] | None = None,
+    measures: str | Sequence[str] | None = None,
+    years: int | str | Sequence[int | str] | None = None,
     *,
     disaggregation: str = "Total",
     geography_level: str = "council",
@@ -426,10 +479,12 @@ def load_cube(
     Parameters
     ----------
     measures
-        Canonical measure ids to keep (default all), e.g. ``["sds_users", "dp_users"]``.
-        See :func:`personalisation.measures.registry`.
+        Canonical measure ids to keep (default all): one id (``"sds_users"``) or a
+        sequence (``["sds_users", "dp_users"]``).  See :func:`personalisation.measures.registry`.
     years
-        Years to keep (the year in which the financial year ends: 2021 is 2020-21).
+        Years to keep (the year in which the financial year ends: 2021 is 2020-21): an int,
+        a financial-year period (``"2020-21"``) or a sequence of them.  Floats and empty
+        sequences are refused (:func:`as_years`).
     disaggregation
         ``"Total"`` (default) or a published band such as ``"18-64"``.
     geography_level

@@ -58,6 +58,14 @@ class DataNotFoundError(PersonalisationError, FileNotFoundError):
     """Shipped data or a raw directory could not be found."""
 
 
+class RawFileChangedError(PersonalisationError, ValueError):
+    """A raw file differs from the registry of expected inputs (size or sha256).
+
+    A partial download, an edited copy or a new release: the build refuses it until it is
+    accepted deliberately (``personalisation build-data --accept-new-raw``).
+    """
+
+
 class SeriesBreakWarning(UserWarning):
     """A comparison over years crosses a series break of the measure registry
     (:attr:`personalisation.measures.Measure.breaks`): the definitions differ."""

@@ -37,8 +37,18 @@ source            string     id of the raw file (see ``data/metadata.json``)
 
 Statuses: ``published`` (a number), ``suppressed`` (the publisher withheld it, e.g.
 ``[c]``, ``*``), ``not-collected`` (the publisher marks it not available, ``..``, ``[x]``,
-``-``), ``missing`` (no row for it, filled in by the cube).  Suppressed and missing
-values are NaN, never zero.
+``-``), ``not-applicable`` (the publisher's ``[z]``: the figure does not apply),
+``inconsistent`` (the publisher printed a number that contradicts its own figures, e.g. an
+age band above its total; withheld here, the published number is listed in
+``data/metadata.json`` under ``inconsistencies``), ``missing`` (no row for it, filled in
+by the cube).  Values that are not published are NaN, never zero.
+
+Range and consistency checks of :func:`validate_tidy`: rates (units ``%``) within
+[0, 100]; counts, numerators and denominators non-negative, and whole numbers for
+measures counted in people (the PSS-EX1 publisher rounds counts to 5, still whole; care
+weeks are published with decimals); numerator not above denominator; an age band not above
+its ``Total`` (same source, council, year, measure); England equal to the sum of its
+councils where the publication is a sum (:data:`ENGLAND_SUMS`).
 """
 
 from __future__ import annotations
@@ -76,7 +86,14 @@ KEY_COLUMNS: tuple[str, ...] = (
     "disaggregation",
 )
 
-STATUS_VALUES: tuple[str, ...] = ("published", "suppressed", "not-collected", "missing")
+STATUS_VALUES: tuple[str, ...] = (
+    "published",
+    "suppressed",
+    "not-collected",
+    "missing",
+    "not-applicable",
+    "inconsistent",
+)
 #: Statuses a cube cell may carry beyond the tidy ones: the council did not exist in that
 #: year's geography; the value was apportioned by :func:`personalisation.harmonise`; or a
 #: harmonised unit's parts were all published but as rates only, so no rate can be
@@ -118,6 +135,104 @@ GSS_CODE = re.compile(r"^[EWSN]\d{8}$")
 CASSR_CODE = re.compile(r"^\d{3}$")
 #: Prefix of the codes of councils abolished before GSS codes existed (``cassr:610``).
 CASSR_PREFIX = "cassr:"
+
+
+#: Range of a published rate (units ``%``).
+RATE_RANGE: tuple[float, float] = (0.0, 100.0)
+#: Definitions whose England row is the exact sum of the council rows, and the columns that
+#: sum (ASCOF numerators/denominators; ONS mid-year estimates: the upper-tier councils
+#: partition England).  PSS-EX1 England rows are not checked: the publisher rounds each
+#: figure to 5 and its England totals "include estimates for missing data items".
+ENGLAND_SUMS: dict[str, tuple[str, ...]] = {
+    "ASCOF 1C": ("numerator", "denominator"),
+    "ASCOF 3D": ("numerator", "denominator"),
+    "ONS MYE": ("value",),
+}
+#: Largest difference (absolute) accepted between England and the sum of its councils.
+ENGLAND_SUM_TOLERANCE = 0.5
+
+
+def _units() -> dict[str, str]:
+    from personalisation import measures
+
+    return {m.id: m.units for m in measures.MEASURES}
+
+
+def _group_key(tidy: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One int64 per row identifying its combination of ``columns`` (fast grouping)."""
+    key = np.zeros(len(tidy), dtype=np.int64)
+    for column in columns:
+        values = tidy[column].to_numpy(dtype=object)
+        codes, uniques = pd.factorize(values)
+        key = key * (len(uniques) + 1) + codes
+    return key
+
+
+def excess_bands(tidy: pd.DataFrame) -> pd.Series:
+    """Published age bands of count measures above their ``Total`` (same source, council,
+    year, measure): a boolean mask over ``tidy``.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"source": "s", "council_code": "E06000001", "year": 2011,
+    ...     "geography_level": "council", "measure": "dp_clients",
+    ...     "disaggregation": ["Total", "65 and over"], "value": [905.0, 1130.0],
+    ...     "status": "published"})
+    >>> excess_bands(rows).tolist()
+    [False, True]
+    """
+    units = tidy["measure"].map(_units()).to_numpy(dtype=object)
+    published = (tidy["status"] == "published").to_numpy(dtype=bool)
+    counted = np.isin(units, ["people", "weeks"]) & published
+    if not counted.any():
+        return pd.Series(False, index=tidy.index)
+    key = _group_key(tidy, ["source", "council_code", "geography_level", "year", "measure"])
+    total = (tidy["disaggregation"] == "Total").to_numpy(dtype=bool)
+    value = tidy["value"].to_numpy(dtype=float)
+    totals = pd.Series(value[counted & total], index=key[counted & total])
+    bands = counted & ~total
+    their_total = totals.reindex(key[bands]).to_numpy(dtype=float)
+    over = np.zeros(len(tidy), dtype=bool)
+    over[np.flatnonzero(bands)] = value[bands] > their_total  # NaN totals compare False
+    return pd.Series(over, index=tidy.index)
+
+
+def flag_inconsistent(tidy: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+    """Withhold published figures that contradict the publisher's own figures.
+
+    An age band above its total (:func:`excess_bands`) gets status ``inconsistent`` and a
+    NaN value; the published numbers are returned so that nothing is lost silently.
+
+    Returns
+    -------
+    (tidy, records)
+        The table (a copy) and one record per withheld figure (source, council, period,
+        measure, band, published value, published total).
+    """
+    over = excess_bands(tidy)
+    if not over.any():
+        return tidy, []
+    out = tidy.copy()
+    key = ["source", "council_code", "geography_level", "year", "measure"]
+    totals = out[out["disaggregation"] == "Total"].set_index(key)["value"]
+    records = []
+    for idx in out.index[over]:
+        row = out.loc[idx]
+        records.append(
+            {
+                "source": str(row["source"]),
+                "council_code": str(row["council_code"]),
+                "period": str(row["period"]),
+                "measure": str(row["measure"]),
+                "disaggregation": str(row["disaggregation"]),
+                "published_value": float(row["value"]),
+                "published_total": float(totals.loc[tuple(row[k] for k in key)]),
+                "why": "age band above its total",
+            }
+        )
+    out.loc[over, "value"] = np.nan
+    out.loc[over, "status"] = "inconsistent"
+    return out, records
 
 
 def empty_tidy() -> pd.DataFrame:
@@ -185,7 +300,9 @@ def validate_tidy(frame: pd.DataFrame, *, where: str = "tidy table") -> pd.DataF
     tidy = coerce_tidy(frame)
 
     def _fail(message: str, mask: pd.Series) -> None:
-        rows = tidy.loc[mask, ["council_code", "period", "measure", "disaggregation"]]
+        columns = ["council_code", "period", "measure", "disaggregation", "value", "source"]
+        rows = tidy.loc[mask, columns]
+        rows.index.name = "row"
         raise SchemaError(f"{where}: {message}; first offending rows:\n{rows.head(5).to_string()}")
 
     bad_status = ~tidy["status"].isin(STATUS_VALUES)
@@ -216,4 +333,66 @@ def validate_tidy(frame: pd.DataFrame, *, where: str = "tidy table") -> pd.DataF
     over = tidy["numerator"] > tidy["denominator"]
     if over.any():
         _fail("numerator above denominator", over)
+    _check_ranges(tidy, _fail)
     return tidy
+
+
+def _check_ranges(tidy: pd.DataFrame, fail: object) -> None:
+    """Rates within [0, 100]; whole counts of people; bands not above totals; England sums."""
+    units = tidy["measure"].map(_units()).astype(object)
+    published = tidy["status"] == "published"
+    low, high = RATE_RANGE
+    rate = units == "%"
+    out_of_range = published & rate & ((tidy["value"] < low) | (tidy["value"] > high))
+    if out_of_range.any():
+        fail(f"a rate (units %) outside [{low:g}, {high:g}]", out_of_range)  # type: ignore[operator]
+    people = units == "people"
+    for column, mask in (
+        ("value", people & published),
+        ("numerator", tidy["numerator"].notna()),
+        ("denominator", tidy["denominator"].notna()),
+    ):
+        values = tidy[column].to_numpy(dtype=float)
+        fractional = mask.to_numpy() & (np.abs(values - np.round(values)) > 1e-9)
+        if fractional.any():
+            fail(  # type: ignore[operator]
+                f"{column}: a count of people that is not a whole number (a decimal comma or "
+                "point read as a thousands separator?)",
+                pd.Series(fractional, index=tidy.index),
+            )
+    over = excess_bands(tidy)
+    if over.any():
+        fail("an age band above its Total (same source, council, year, measure)", over)  # type: ignore[operator]
+    _check_england_sums(tidy, fail)
+
+
+def _check_england_sums(tidy: pd.DataFrame, fail: object) -> None:
+    summed = tidy["definition"].isin(list(ENGLAND_SUMS)).to_numpy(dtype=bool)
+    level = tidy["geography_level"].to_numpy(dtype=object)
+    england = summed & (level == "england")
+    councils = summed & (level == "council")
+    if not england.any() or not councils.any():
+        return
+    key = _group_key(tidy, ["source", "year", "measure", "disaggregation"])
+    definition = tidy["definition"].to_numpy(dtype=object)
+    for column in ("numerator", "denominator", "value"):
+        defs = [d for d, cols in ENGLAND_SUMS.items() if column in cols]
+        in_defs = np.isin(definition, defs)
+        values = tidy[column].to_numpy(dtype=float)
+        members = councils & in_defs
+        frame = pd.DataFrame({"key": key[members], "v": values[members]})
+        grouped = frame.groupby("key")["v"]
+        sums, complete = grouped.sum(), grouped.count() == grouped.size()
+        rows = np.flatnonzero(england & in_defs & ~np.isnan(values))
+        if not len(rows):
+            continue
+        their_sum = sums.reindex(key[rows]).to_numpy(dtype=float)
+        ok = complete.reindex(key[rows]).fillna(False).to_numpy(dtype=bool)
+        wrong = ok & (np.abs(values[rows] - their_sum) > ENGLAND_SUM_TOLERANCE)
+        if wrong.any():
+            first = rows[wrong][0]
+            fail(  # type: ignore[operator]
+                f"England {column} {values[first]:g} is not the sum of its councils "
+                f"({their_sum[wrong][0]:g}), although {definition[first]} publishes a sum",
+                pd.Series(np.isin(np.arange(len(tidy)), rows[wrong]), index=tidy.index),
+            )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import filecmp
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from personalisation import _paths, build
+from personalisation.build import raw as raw_registry
 from personalisation.cli import main
 
 
@@ -67,7 +69,7 @@ def test_missing_raw_file_is_named(tmp_path):
 
 def test_missing_raw_directory_exit_code(tmp_path, capsys):
     assert main(["build-data", "--raw", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
-    assert "not found" in capsys.readouterr().out
+    assert "not found" in capsys.readouterr().err
 
 
 def _symlinked_raw(raw_dir: Path, target: Path) -> Path:
@@ -87,8 +89,12 @@ def test_unknown_council_code_in_a_raw_file_stops_the_build(raw_dir, tmp_path, c
     trend.unlink()
     trend.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
-    assert main(["build-data", "--raw", str(raw), "--out", str(out), "--only", "data"]) == 2
-    message = capsys.readouterr().out
+    registry = tmp_path / "registry.json"
+    shutil.copy(raw_registry.REGISTRY_FILE, registry)
+    args = ["build-data", "--raw", str(raw), "--out", str(out), "--only", "data"]
+    # the edited file is accepted deliberately, so the council check is what stops it
+    assert main([*args, "--registry", str(registry), "--accept-new-raw"]) == 2
+    message = capsys.readouterr().err
     assert "E08999999" in message and "ascof_trend_2017_24" in message
     assert not (out / "data" / "indicators.csv").exists()  # nothing half-written
 
@@ -106,4 +112,4 @@ def test_symlinked_raw_folder_builds_the_same_data(raw_dir, rebuilt, tmp_path):
 
 def test_empty_raw_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["build-data", "--raw", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
-    assert "raw files missing" in capsys.readouterr().out
+    assert "raw files missing" in capsys.readouterr().err

@@ -91,6 +91,22 @@ def test_unknown_council_code_is_refused():
         cube_from_tidy(tidy)
 
 
+def test_missing_register_fails_clearly_instead_of_accepting_every_code(tmp_path, monkeypatch):
+    # before: any ImportError/KeyError/FileNotFoundError made every code "valid"
+    from personalisation.errors import DataNotFoundError
+
+    monkeypatch.setenv("PERSONALISATION_GEO_DIR", str(tmp_path))
+    tidy = pd.DataFrame([_row(), _row(council_code="E10099999", council_name="Nowhere")])
+    with pytest.raises(DataNotFoundError, match=r"(councils|events)\.csv not found: rebuild geo"):
+        cube_from_tidy(tidy)
+
+
+def test_year_before_the_register_is_refused_not_labelled_unknown():
+    tidy = pd.DataFrame([_row(year=2008, period="2007-08")])
+    with pytest.raises(MissingYearError, match="2008"):
+        cube_from_tidy(tidy)
+
+
 def test_figure_for_a_retired_council_is_flagged():
     # Bournemouth (E06000028) was abolished in April 2019: a 2020-21 figure for it is suspect
     tidy = pd.DataFrame([_row(), _row(council_code="E06000028", council_name="Bournemouth")])
@@ -278,3 +294,43 @@ def test_every_council_code_resolves_to_the_register():
         later = [v for v in register.VINTAGES if v >= register.vintage_for_year(int(year))]
         in_force = set().union(*(set(register.councils(v)["council_code"]) for v in later))
         assert set(codes) <= in_force, year
+
+
+# ----------------------------------------------------------------- API edges (issue 10)
+def test_years_accepts_int_sequence_and_period_strings():
+    tidy = pd.DataFrame([_row(), _row(year=2020, period="2019-20")])
+    assert cube_from_tidy(tidy, years=2021).year.values.tolist() == [2021]
+    assert cube_from_tidy(tidy, years="2019-20").year.values.tolist() == [2020]
+    assert cube_from_tidy(tidy, years=[2021, "2019-20"]).year.values.tolist() == [2020, 2021]
+    assert cube_from_tidy(tidy, years=np.array([2020])).year.values.tolist() == [2020]
+
+
+@pytest.mark.parametrize(
+    "years, message",
+    [
+        (2015.7, r"whole years like 2015 .* got 2015\.7 \(float\)"),
+        ([2021, 2020.0], r"got 2020\.0 \(float\)"),
+        ([], r"years=\[\] selects nothing"),
+        ("twenty", r"'twenty' is neither a year"),
+        (True, r"got True \(bool\)"),
+    ],
+)
+def test_years_refuses_floats_empty_lists_and_text(years, message):
+    tidy = pd.DataFrame([_row()])
+    with pytest.raises(ValueError, match=message):
+        cube_from_tidy(tidy, years=years)
+
+
+def test_a_measure_string_is_one_measure_not_its_letters():
+    tidy = pd.DataFrame([_row(), _row(measure="dp_users", published_code="1C2A")])
+    cube = cube_from_tidy(tidy, measures="sds_users")
+    assert cube.measure.values.tolist() == ["sds_users"]
+    with pytest.raises(ValueError, match=r"measures=\[\] selects nothing"):
+        cube_from_tidy(tidy, measures=[])
+
+
+def test_load_cube_takes_the_same_years_and_measures():
+    cube = pz.load_cube(measures="sds_users", years="2020-21")
+    assert cube.sizes["measure"] == 1 and cube.year.values.tolist() == [2021]
+    with pytest.raises(ValueError, match="2015.7"):
+        pz.load_cube(years=2015.7)

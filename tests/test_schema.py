@@ -23,6 +23,7 @@ from personalisation.build.readers.cells import (
 )
 from personalisation.errors import SchemaError
 from personalisation.schema import (
+    ENGLAND_SUMS,
     GEOGRAPHY_LEVELS,
     KEY_COLUMNS,
     STATUS_VALUES,
@@ -179,6 +180,10 @@ COUNCIL_CODES = [f"E0{k}{n:06d}" for k in (6, 8, 9) for n in range(1, 6)] + [
 ]
 MEASURES = ["sds_users", "dp_users", "dp_clients", "population_18plus"]
 COUNTS = st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False)
+WHOLE = st.integers(min_value=0, max_value=10**7).map(float)
+RATES = st.floats(min_value=0, max_value=100, allow_nan=False, allow_infinity=False)
+#: valid values by measure: rates (units %) within [0, 100], counts of people whole
+VALUES = {"sds_users": RATES, "dp_users": RATES, "dp_clients": WHOLE, "population_18plus": WHOLE}
 
 
 @st.composite
@@ -187,22 +192,23 @@ def tidy_rows(draw) -> dict:
     status = draw(st.sampled_from(STATUS_VALUES))
     year = draw(st.integers(2009, 2024))
     if draw(st.booleans()):
-        denominator = draw(COUNTS)
-        numerator = draw(st.floats(min_value=0, max_value=denominator))
+        denominator = draw(WHOLE)
+        numerator = float(draw(st.integers(min_value=0, max_value=int(denominator))))
     else:
         numerator = denominator = float("nan")
+    measure = draw(st.sampled_from(MEASURES))
     return {
         "council_code": draw(st.sampled_from(COUNCIL_CODES)),
         "council_name": draw(st.text(alphabet=string.ascii_letters + " ,'-", max_size=20)),
         "geography_level": draw(st.sampled_from(GEOGRAPHY_LEVELS)),
         "period": f"{year - 1}-{str(year)[-2:]}",
         "year": year,
-        "measure": draw(st.sampled_from(MEASURES)),
+        "measure": measure,
         "published_code": draw(st.sampled_from(["1C(1A)", "1C2A", "3D1A", "Home care"])),
         "disaggregation": draw(st.sampled_from(["Total", "18-64", "65 and over"])),
         "numerator": numerator,
         "denominator": denominator,
-        "value": draw(COUNTS) if status == "published" else float("nan"),
+        "value": draw(VALUES[measure]) if status == "published" else float("nan"),
         "status": status,
         "definition": draw(st.sampled_from(["ASCOF 1C", "ASCOF 3D", "ONS MYE"])),
         "source": draw(st.sampled_from(["ascof_2015", "pss_ex1_2010", "mye_2016.xls"])),
@@ -216,9 +222,28 @@ def _key(row: dict) -> tuple:
 @st.composite
 def tidy_tables(draw, min_size: int = 1, max_size: int = 12) -> pd.DataFrame:
     rows = draw(st.lists(tidy_rows(), min_size=min_size, max_size=max_size, unique_by=_key))
+    _make_consistent(rows)
     # columns in a shuffled order, plain object/float dtypes, as a reader might build them
     columns = draw(st.permutations(list(TIDY_COLUMNS)))
     return pd.DataFrame(rows, columns=list(TIDY_COLUMNS)).loc[:, columns]
+
+
+def _make_consistent(rows: list[dict]) -> None:
+    """Valid across rows too: a band not above its Total, England the sum of its councils."""
+    totals = {
+        (r["source"], r["council_code"], r["geography_level"], r["year"], r["measure"]): r["value"]
+        for r in rows
+        if r["disaggregation"] == "Total" and r["status"] == "published"
+    }
+    for r in rows:
+        total = totals.get(
+            (r["source"], r["council_code"], r["geography_level"], r["year"], r["measure"])
+        )
+        if r["disaggregation"] != "Total" and total is not None and r["status"] == "published":
+            r["value"] = min(r["value"], total)
+    for r in rows:  # England rows of a summing definition are checked by their own tests
+        if r["geography_level"] == "england" and r["definition"] in ENGLAND_SUMS:
+            r["definition"] = "PSS-EX1 (RAP)"  # whose England rows are not sums
 
 
 @HYPOTHESIS

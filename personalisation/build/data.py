@@ -32,6 +32,7 @@ from personalisation._provenance import (
 )
 from personalisation.build import raw as _raw
 from personalisation.build.lookups import cassr_code_lookup
+from personalisation.build.readers.expected import PSS_EX1_FIGURES
 from personalisation.errors import DataNotFoundError, UnknownCouncilError
 from personalisation.schema import KEY_COLUMNS, TIDY_COLUMNS, validate_tidy
 
@@ -112,7 +113,8 @@ def read_sources(
             if code_lookup is None:
                 code_lookup = cassr_code_lookup(raw_dir)
             kwargs["code_lookup"] = code_lookup
-        frames[source.id] = reader(raw_dir / source.path, **kwargs)
+            kwargs["expected_figures"] = PSS_EX1_FIGURES
+        frames[source.id] = reader(_raw.path(raw_dir, source.id), **kwargs)
     return frames
 
 
@@ -273,6 +275,10 @@ def build_data(
     from personalisation.build.register import build_events, build_register
 
     frames = read_sources(raw_dir, progress=progress)
+    inconsistencies = sorted(
+        (r for frame in frames.values() for r in frame.attrs.get("inconsistent", [])),
+        key=lambda r: (r["source"], r["council_code"], r["measure"], r["disaggregation"]),
+    )
     events = build_events(raw_dir)
     frames = {name: codes_in_force(frame, events) for name, frame in frames.items()}
     check_council_codes(frames, set(build_register(raw_dir)["council_code"]))
@@ -295,6 +301,7 @@ def build_data(
         "sources": [_raw.record(raw_dir, s.id) | {"rows": int(len(frames[s.id]))} for s in SOURCES],
         "precedence": [s.id for s in sorted(SOURCES, key=lambda s: (s.priority, s.id))],
         "cross_checks": checks,
+        "inconsistencies": inconsistencies,
         "gaps": list(measure_registry.GAPS),
         "coverage": _summary(tidy),
         "measures": measure_registry.registry()
@@ -334,6 +341,16 @@ def data_readme(metadata: dict[str, Any]) -> str:
             f"| `{s['id']}` | {s['publisher']} | {s['title']} | {s['licence']} |"
             for s in metadata["sources"]
         ),
+        "",
+        "## Withheld as inconsistent (the publisher's figure contradicts its own total)",
+        "",
+        *(
+            f"- `{r['source']}` {r['council_code']} {r['period']} {r['measure']} "
+            f"{r['disaggregation']}: published {r['published_value']:g}, total "
+            f"{r['published_total']:g} ({r['why']})"
+            for r in metadata.get("inconsistencies", [])
+        ),
+        *([] if metadata.get("inconsistencies") else ["- none"]),
         "",
         "## Not held (never filled by guessing)",
         "",

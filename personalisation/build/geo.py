@@ -41,6 +41,9 @@ def build_geo(
         if progress:
             progress("geo: hexes")
         _hexes.build_hexes(raw_dir, out_dir / "hexes")
+        if progress:
+            progress("geo: House of Commons hex cartograms")
+        _hexes.build_hoc_hexes(raw_dir, out_dir / "hexes")
     finally:
         if previous is None:
             os.environ.pop("PERSONALISATION_GEO_DIR", None)
@@ -61,6 +64,9 @@ def geo_readme(geo_dir: str | Path) -> str:
         ),
         "Hex layouts (`hexes/`)": json.loads(
             (geo_dir / "hexes" / "metadata.json").read_text(encoding="utf-8")
+        ),
+        "House of Commons Library hex cartograms (`hexes/hoc/`)": json.loads(
+            (geo_dir / "hexes" / "hoc" / "metadata.json").read_text(encoding="utf-8")
         ),
     }
     counts = register_meta.get("councils_per_vintage", {})

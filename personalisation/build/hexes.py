@@ -298,3 +298,98 @@ def build_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
     }
     write_json(metadata, out_dir / "metadata.json")
     return written
+
+
+# --------------------------------------------------------------------------- House of Commons
+#: vintage -> (registry id of the GeoPackage, layer) of the House of Commons Library cartograms.
+HOC_LAYERS: dict[str, tuple[str, str]] = {
+    "2013": ("hoc_utla_2018_2021", "3 UTLA-2018"),
+    "2019": ("hoc_utla_2018_2021", "4 UTLA-2019"),
+    "2020": ("hoc_utla_2018_2021", "5 UTLA-2020"),
+    "2021": ("hoc_utla_2018_2021", "6 UTLA-2021"),
+    "2023": ("hoc_utla_2023", "LocalAuthorities-uppertier 2023 version — 7 UTLA-2023"),
+}
+#: decimals kept of the cartogram coordinates (abstract units; a hexagon is ~0.17 wide).
+HOC_DECIMALS = 5
+
+
+def _rounded(coords: Any) -> Any:
+    if isinstance(coords, (int, float)):
+        return round(float(coords), HOC_DECIMALS)
+    return [_rounded(c) for c in coords]
+
+
+def _geojson_text(gdf: Any) -> str:
+    from shapely.geometry import mapping
+
+    features = []
+    for code, geom in sorted(zip(gdf["council_code"], gdf.geometry, strict=True)):
+        shape = mapping(geom)
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"council_code": str(code)},
+                "geometry": {"type": shape["type"], "coordinates": _rounded(shape["coordinates"])},
+            }
+        )
+    doc = {"type": "FeatureCollection", "features": features}
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def build_hoc_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """Ship the House of Commons Library hex cartograms: ``hoc/<vintage>.geojson`` + metadata.
+
+    Keeps the upper-tier English councils of each layer (``cua-code`` E06/E08/E09/E10),
+    checks the code set against the register of that vintage, and writes plain GeoJSON
+    (abstract grid units, no CRS; coordinates to :data:`HOC_DECIMALS` decimals), sorted by
+    code, so :func:`personalisation.geo.hexes` never reads the raw directory.
+
+    Raises
+    ------
+    SourceFormatError
+        When a layer has no ``cua-code`` column, its codes differ from the register, or the
+        licence file is not the Open Parliament Licence v3.0.
+
+    Examples
+    --------
+    >>> build_hoc_hexes("../shared/data/raw", "geo/hexes")  # doctest: +SKIP
+    """
+    import geopandas as gpd
+
+    from personalisation.geo._boundaries import labelled
+    from personalisation.geo._hexes import HOC_ATTRIBUTION, HOC_DIR, HOC_LICENCE_URL
+
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir) / HOC_DIR
+    licence_path = _raw.path(raw_dir, "hoc_licence")
+    licence = licence_path.read_text(encoding="utf-8", errors="replace")
+    if "Open Parliament Licence" not in licence or "version 3.0" not in licence:
+        raise SourceFormatError(
+            f"{licence_path}: expected the Open Parliament Licence version 3.0 text"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    vintages: dict[str, Any] = {}
+    for vintage, (file_id, layer) in HOC_LAYERS.items():
+        path = _raw.path(raw_dir, file_id)
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        if "cua-code" not in gdf.columns:
+            raise SourceFormatError(f"{path} layer {layer!r}: no 'cua-code' column")
+        keep = gdf["cua-code"].astype(str).str.startswith(("E06", "E08", "E09", "E10"))
+        table = gdf.loc[keep, ["cua-code", "geometry"]].rename(columns={"cua-code": "council_code"})
+        labelled(table, vintage, f"House of Commons cartogram layer {layer!r}")
+        out = out_dir / f"{vintage}.geojson"
+        out.write_text(_geojson_text(table), encoding="utf-8")
+        written.append(out)
+        vintages[vintage] = {"councils": int(len(table)), "file": file_id, "layer": layer}
+    metadata = {
+        "title": "House of Commons Library hex cartograms of English upper-tier councils",
+        "files": [p.name for p in written],
+        "format": "GeoJSON, abstract grid units (no CRS), property council_code",
+        "vintages": vintages,
+        "attribution": HOC_ATTRIBUTION,
+        "licence": f"Open Parliament Licence v3.0 ({HOC_LICENCE_URL})",
+        "sources": [_raw.record(raw_dir, i) for i in ("hoc_utla_2018_2021", "hoc_utla_2023")]
+        + [_raw.record(raw_dir, "hoc_licence")],
+    }
+    write_json(metadata, out_dir / "metadata.json")
+    return written

@@ -86,13 +86,13 @@ def cassr_code_lookup(raw_dir: str | Path) -> dict[str, str]:
             lookup[key] = code
 
     for name in ("rds", "open_data"):
-        path = raw / _raw.entry(LOOKUP_FILES[name]).path
-        if path.is_file():
+        if (raw / _raw.entry(LOOKUP_FILES[name]).path).is_file():
+            path = _raw.path(raw, LOOKUP_FILES[name])
             pairs = ascof_code_pairs(path).sort_values(["period", "cassr_code"], kind="mergesort")
             for key, code in zip(pairs["cassr_code"], pairs["council_code"], strict=True):
                 add(key, code)
-    ons_codes = raw / _raw.entry(LOOKUP_FILES["ons_codes"]).path
-    if ons_codes.is_file():
+    if (raw / _raw.entry(LOOKUP_FILES["ons_codes"]).path).is_file():
+        ons_codes = _raw.path(raw, LOOKUP_FILES["ons_codes"])
         table = pd.read_csv(ons_codes, dtype=str, keep_default_na=False)
         table.columns = [c.strip() for c in table.columns]
         if not {"LA Code", "ONS Area Code"} <= set(table.columns):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from personalisation.build import raw as _raw
+from personalisation.build.readers.cells import check_text_file, decode_error
 from personalisation.errors import SourceFormatError
 from personalisation.schema import CASSR_CODE as _CASSR
 from personalisation.schema import COUNCIL_CODE as _UPPER_TIER
@@ -39,7 +40,11 @@ _UTLA_LOOKUPS: tuple[tuple[str, int, str], ...] = (
 
 
 def read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    check_text_file(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, exc) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -110,10 +115,14 @@ def _read_pss_2008_09(raw_dir: Path) -> dict[str, str]:
     """CASSR code -> name, from the rows of the 2008-09 PSS-EX1 activity table."""
     path = _raw.path(raw_dir, "pss_ex1_2008_09")
     out: dict[str, str] = {}
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        for row in csv.reader(handle):
-            if len(row) >= 2 and _CASSR.match(row[0].strip()):
-                out[row[0].strip()] = row[1].strip()
+    check_text_file(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            for row in csv.reader(handle):
+                if len(row) >= 2 and _CASSR.match(row[0].strip()):
+                    out[row[0].strip()] = row[1].strip()
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, exc) from None
     if len(out) < 100:
         raise SourceFormatError(f"{path}: expected ~150 CASSR rows 'NNN,Name', found {len(out)}")
     return out

@@ -44,7 +44,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from personalisation._paths import default_raw_dir, geo_dir
+from personalisation._paths import geo_dir
 from personalisation.errors import DataNotFoundError, SourceFormatError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,22 +56,16 @@ ODI_ATTRIBUTION = (
     "Hex layout: Open Innovations (ODI Leeds), odileeds/hexmaps "
     "uk-upper-tier-local-authorities.hexjson, MIT licence; adapted to each vintage."
 )
-HOC_GPKG = "geo/hoc-library-hex-cartograms"
+#: folder of ``geo/hexes`` holding the House of Commons Library cartograms (built by
+#: :func:`personalisation.build.hexes.build_hoc_hexes`).
+HOC_DIR = "hoc"
 HOC_ATTRIBUTION = (
     "Hex cartogram: House of Commons Library, uk-hex-cartograms-noncontiguous, "
     "Open Parliament Licence v3.0."
 )
-#: vintage -> (GeoPackage, layer) of the House of Commons Library cartograms.
-HOC_LAYERS = {
-    "2013": ("LocalAuthorities-uppertier.gpkg", "3 UTLA-2018"),
-    "2019": ("LocalAuthorities-uppertier.gpkg", "4 UTLA-2019"),
-    "2020": ("LocalAuthorities-uppertier.gpkg", "5 UTLA-2020"),
-    "2021": ("LocalAuthorities-uppertier.gpkg", "6 UTLA-2021"),
-    "2023": (
-        "LocalAuthorities-uppertier-2023.gpkg",
-        "LocalAuthorities-uppertier 2023 version — 7 UTLA-2023",
-    ),
-}
+HOC_LICENCE_URL = (
+    "https://www.parliament.uk/site-information/copyright-parliament/open-parliament-licence/"
+)
 ROW_STEP = math.sqrt(3) / 2
 
 
@@ -176,20 +170,20 @@ def _read_cells(path: str) -> dict[str, dict[str, Any]]:
 
 
 @functools.cache
-def _read_hoc(path: str, layer: str) -> geopandas.GeoDataFrame:
+def _read_hoc(path: str) -> geopandas.GeoDataFrame:
     import geopandas as gpd
 
-    gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
-    if "cua-code" not in gdf.columns:
-        raise SourceFormatError(f"{path} layer {layer!r}: no 'cua-code' column")
-    keep = gdf["cua-code"].astype(str).str.startswith(("E06", "E08", "E09", "E10"))
-    out = gdf.loc[keep, ["cua-code", "geometry"]].rename(columns={"cua-code": "council_code"})
-    return out.set_crs(None, allow_override=True).reset_index(drop=True)
+    gdf = gpd.read_file(path, engine="pyogrio")
+    return gdf[["council_code", "geometry"]].set_crs(None, allow_override=True)
 
 
-def hexes(
-    vintage: str | int, *, layout: str = "odi", raw_dir: str | Path | None = None
-) -> geopandas.GeoDataFrame:
+def hoc_vintages() -> list[str]:
+    """The vintages for which the House of Commons Library cartogram is shipped."""
+    folder = geo_dir() / "hexes" / HOC_DIR
+    return sorted(p.stem for p in folder.glob("*.geojson"))
+
+
+def hexes(vintage: str | int, *, layout: str = "odi") -> geopandas.GeoDataFrame:
     """Equal hexagons, one per council of a geography vintage.
 
     Parameters
@@ -198,10 +192,9 @@ def hexes(
         A vintage or any year (resolved to the vintage in force from 1 April).
     layout
         ``"odi"`` (default): the shipped Open Innovations layout adapted to every vintage.
-        ``"hoc"``: the House of Commons Library cartogram (vintages 2013 = its 2018 layer,
-        2019, 2020, 2021, 2023; read from the raw directory, not shipped).
-    raw_dir
-        Raw directory for ``layout="hoc"`` (default :func:`default_raw_dir`).
+        ``"hoc"``: the House of Commons Library cartogram (Open Parliament Licence v3.0;
+        vintages 2013 = its 2018 layer, 2019, 2020, 2021, 2023; shipped in
+        ``geo/hexes/hoc/``).
 
     Returns
     -------
@@ -248,16 +241,13 @@ def hexes(
         attribution = ODI_ATTRIBUTION
         columns = [*OUTPUT_COLUMNS[:-1], "q", "r", "geometry"]
     elif layout == "hoc":
-        if resolved not in HOC_LAYERS:
+        available = hoc_vintages()
+        if resolved not in available:
             raise MissingYearError(
                 f"the House of Commons Library cartogram has no layer for vintage {resolved}; "
-                f"available: {', '.join(HOC_LAYERS)}"
+                f"available: {', '.join(available)}"
             )
-        name, layer = HOC_LAYERS[resolved]
-        path = Path(raw_dir or default_raw_dir()) / HOC_GPKG / name
-        if not path.is_file():
-            raise DataNotFoundError(f"House of Commons Library cartogram not found: {path}")
-        base = _read_hoc(str(path), layer)
+        base = _read_hoc(str(geo_dir() / "hexes" / HOC_DIR / f"{resolved}.geojson"))
         attribution = HOC_ATTRIBUTION
         columns = list(OUTPUT_COLUMNS)
     else:

@@ -180,14 +180,37 @@ def test_base_vintage_is_the_open_innovations_layout(raw_dir: Path) -> None:
     }
 
 
-@pytest.mark.raw
-def test_house_of_commons_cartogram(raw_dir: Path) -> None:
-    gdf = hexes("2023", layout="hoc", raw_dir=raw_dir)
+def test_house_of_commons_cartogram_is_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # run time never reads the raw directory: point it nowhere
+    monkeypatch.setenv("PERSONALISATION_RAW", "/nonexistent/raw")
+    gdf = hexes("2023", layout="hoc")
     assert len(gdf) == 153 and gdf.attrs["layout"] == "hoc"
     assert "Open Parliament Licence" in gdf.attrs["attribution"]
-    assert len(hexes("2015", layout="hoc", raw_dir=raw_dir)) == 152
+    assert len(hexes("2015", layout="hoc")) == 152
     with pytest.raises(MissingYearError, match="no layer for vintage 2008"):
-        hexes("2008", layout="hoc", raw_dir=raw_dir)
+        hexes("2008", layout="hoc")
+    meta = json.loads((geo_dir() / "hexes" / "hoc" / "metadata.json").read_text("utf-8"))
+    assert meta["licence"].startswith("Open Parliament Licence v3.0")
+    assert {v: d["councils"] for v, d in meta["vintages"].items()} == {
+        "2013": 152,
+        "2019": 151,
+        "2020": 151,
+        "2021": 152,
+        "2023": 153,
+    }
+
+
+@pytest.mark.raw
+def test_shipped_house_of_commons_cartogram_matches_the_geopackage(raw_dir: Path) -> None:
+    import geopandas as gpd
+
+    for vintage, (file_id, layer) in build_hexes_module.HOC_LAYERS.items():
+        source = gpd.read_file(raw_registry.path(raw_dir, file_id), layer=layer)
+        source = source[source["cua-code"].str.match(r"^E(06|08|09|10)")]
+        shipped = hexes(vintage, layout="hoc").set_index("council_code")
+        assert set(source["cua-code"]) == set(shipped.index), vintage
+        for code, geom in zip(source["cua-code"], source.geometry, strict=True):
+            assert shipped.loc[code, "geometry"].equals_exact(geom, tolerance=1e-5), code
 
 
 @pytest.mark.raw

@@ -38,7 +38,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from personalisation.build.readers.cells import cell_text, parse_published_number
+from personalisation.build.readers.cells import (
+    cell_text,
+    check_text_file,
+    parse_published_number,
+)
 from personalisation.errors import DataNotFoundError, SourceFormatError, UnknownMeasureError
 from personalisation.measures import (
     ASCOF_MEASURES,
@@ -562,6 +566,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    check_text_file(path)
     last_error: Exception | None = None
     for encoding in ("utf-8-sig", "cp1252"):
         try:

@@ -77,16 +77,16 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from personalisation.build.readers.cells import parse_published_number
+from personalisation.build.readers.cells import check_text_file, parse_published_number
 from personalisation.errors import SourceFormatError, UnknownCouncilError
 from personalisation.measures import period_to_year
-from personalisation.schema import validate_tidy
+from personalisation.schema import flag_inconsistent, validate_tidy
 
 #: Value of the tidy ``definition`` column for the wide files (client counts from RAP) ...
 DEFINITION = "PSS-EX1 (RAP)"
@@ -172,6 +172,7 @@ def read_pss_ex1(
     *,
     code_lookup: Mapping[str, str],
     source_id: str | None = None,
+    expected_figures: Mapping[str, Collection[tuple[str, str]]] | None = None,
 ) -> pd.DataFrame:
     """Read one PSS-EX1 activity table (any year 2008-09 to 2014-15) into the tidy schema.
 
@@ -190,6 +191,11 @@ def read_pss_ex1(
         not look for lookups itself).
     source_id
         Value of the ``source`` column; default ``pss_ex1_<yyyy>_<yy>`` (``pss_ex1_2012_13``).
+    expected_figures
+        Period -> the (measure, band) pairs a file of that year must hold (the build passes
+        :data:`personalisation.build.readers.expected.PSS_EX1_FIGURES`).  When given, a
+        file of an undeclared year, or one lacking a declared figure (a renamed or deleted
+        column), is refused naming the figures; ``None`` (default) checks nothing.
 
     Returns
     -------
@@ -237,6 +243,8 @@ def read_pss_ex1(
     else:
         records = _read_wide(rows, anchor, path, year, code_lookup)
     tidy = pd.DataFrame.from_records(records)
+    if expected_figures is not None:
+        _check_expected(tidy, period, expected_figures, path)
     tidy["period"] = period
     tidy["year"] = year
     tidy["numerator"] = float("nan")
@@ -246,7 +254,11 @@ def read_pss_ex1(
     tidy = tidy.assign(_level=tidy["geography_level"].map(_LEVEL_ORDER)).sort_values(
         ["_level", "council_code", "measure", "disaggregation"], kind="mergesort"
     )
-    return validate_tidy(tidy.drop(columns="_level"), where=str(path))
+    # a band above its own total is withheld (status "inconsistent"), its numbers kept
+    tidy, inconsistent = flag_inconsistent(tidy.drop(columns="_level"))
+    out = validate_tidy(tidy, where=str(path))
+    out.attrs["inconsistent"] = inconsistent
+    return out
 
 
 def parse_council_label(label: str) -> tuple[str, str] | None:
@@ -265,6 +277,26 @@ def parse_council_label(label: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def _check_expected(
+    tidy: pd.DataFrame,
+    period: str,
+    expected: Mapping[str, Collection[tuple[str, str]]],
+    path: Path,
+) -> None:
+    if period not in expected:
+        raise SourceFormatError(
+            f"{path}: no figures are declared for a {period} PSS-EX1 file (declared: "
+            f"{sorted(expected)}); declare them in personalisation.build.readers.expected"
+        )
+    found = set(zip(tidy.get("measure", []), tidy.get("disaggregation", []), strict=True))
+    missing = sorted(set(expected[period]) - found)
+    if missing:
+        raise SourceFormatError(
+            f"{path}: the {period} file should hold {len(missing)} figure(s) it lacks (a "
+            f"renamed or deleted column?): " + ", ".join(f"{m} {d!r}" for m, d in missing)
+        )
+
+
 # --------------------------------------------------------------------------------------
 # file, layout, year
 # --------------------------------------------------------------------------------------
@@ -273,6 +305,8 @@ def parse_council_label(label: str) -> tuple[str, str] | None:
 def _read_rows(path: Path) -> list[list[str]]:
     """The CSV as rows of equal length (UTF-8 with or without BOM, else Windows-1252)."""
     data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        check_text_file(path)  # names the UTF-16 encoding
     if b"\x00" in data[:4096] or data[:2] == b"PK":
         raise SourceFormatError(f"{path}: not a text CSV (binary content); expected a PSS-EX1 CSV")
     try:

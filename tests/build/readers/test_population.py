@@ -174,7 +174,15 @@ SYNTHETIC_AREAS = [
 ]
 
 
+_COUNCILS = [
+    i for i, (code, _) in enumerate(SYNTHETIC_AREAS) if code[:3] in ("E06", "E08", "E09", "E10")
+]
+
+
 def _count(area_index: int, age: int) -> int:
+    if area_index < len(SYNTHETIC_AREAS) and SYNTHETIC_AREAS[area_index][0] == "E92000001":
+        # England is the sum of its (upper-tier) councils, as ONS publishes it
+        return sum(_count(i, age) for i in _COUNCILS)
     return 100 * (area_index + 1) + age
 
 
