@@ -29,11 +29,14 @@ cube = pz.load_cube()
 england = pz.load_cube(geography_level="england")  # the publishers' own England figures
 output_dir = Path(output_dir)
 written = []
-code = outputs.check_parameters(cube, council=council)["council"]
-name = str(cube.council_name.sel(council=code).item())
-region = str(cube.region_name.sel(council=code).item())
+outputs.check_parameters(cube, council=council)
+# A council made by a reorganisation (North Yorkshire, 2023) is followed back through its
+# predecessors: the cube is then harmonised onto today's councils.  An abolished council's
+# profile is its own years; its successors are listed in the record below.
+cube, found = pz.geo.council_series(cube, council)
+code = found.code
 record = outputs.provenance(cube, {"council": council, "council_code": code})
-print(f"{name} ({code}), {cube.council_type.sel(council=code).item()}, {region}")
+found
 
 # %% [markdown]
 # ## Trajectories against England

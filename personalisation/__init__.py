@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         batch,
         cube,
         errors,
+        export,
         geo,
         measures,
         outputs,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         boundaries,
         councils,
         events,
+        find_council,
         harmonise,
         hexes,
         lineage,
@@ -64,6 +66,8 @@ __all__ = [
     "cube_from_tidy",
     "errors",
     "events",
+    "export",
+    "find_council",
     "geo",
     "harmonise",
     "hexes",
@@ -89,6 +93,7 @@ _LAZY_NAMES: dict[str, str] = {
     "registry": "personalisation.measures",
     "councils": "personalisation.geo",
     "events": "personalisation.geo",
+    "find_council": "personalisation.geo",
     "lineage": "personalisation.geo",
     "successors": "personalisation.geo",
     "harmonise": "personalisation.geo",
@@ -98,7 +103,19 @@ _LAZY_NAMES: dict[str, str] = {
     "to_geodataframe": "personalisation.geo",
 }
 _LAZY_SUBMODULES = frozenset(
-    {"batch", "cube", "errors", "geo", "measures", "outputs", "plot", "stats", "testing", "units"}
+    {
+        "batch",
+        "cube",
+        "errors",
+        "export",
+        "geo",
+        "measures",
+        "outputs",
+        "plot",
+        "stats",
+        "testing",
+        "units",
+    }
 )
 
 

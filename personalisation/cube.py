@@ -380,7 +380,12 @@ def cube_from_tidy(
         _check_councils(
             level_rows, rows, council_ids, dict(zip(year_ids, vintages, strict=True)), valid
         )
-    codes_with_rows = rows.groupby(["year", "measure"])["council_code"].agg(set)
+    # plain sets of str: with pyarrow installed, pandas' string dtype is Arrow-backed and
+    # ``.agg(set)`` returns lists instead
+    codes_with_rows = {
+        key: {str(code) for code in group}
+        for key, group in rows.groupby(["year", "measure"])["council_code"]
+    }
     absent_by_vintage: dict[str, np.ndarray] = {}
     for j, year in enumerate(year_ids):
         for k, measure in enumerate(measure_ids):

@@ -1,8 +1,9 @@
 """Writing a notebook's outputs: figures (PNG and PDF), tables (CSV) and a record of how they were made.
 
 Every output carries the package version, the data version (hash of the shipped table) and the
-parameters it was made with: figures in their metadata, tables in a commented header line,
-and the output folder in ``record.json``.  Notebooks also use :func:`check_parameters` in
+parameters it was made with: figures in their metadata, tables in a sidecar
+``<table>.csv-metadata.json`` (the CSV itself stays plain), and the output folder in
+``record.json``.  Notebooks also use :func:`check_parameters` in
 their first cells so that a bad parameter fails the run at once with a clear message.
 
 Examples
@@ -23,7 +24,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from personalisation.errors import MissingYearError, UnknownCouncilError, UnknownMeasureError
+from personalisation.errors import MissingYearError, UnknownMeasureError
 
 
 def provenance(
@@ -144,21 +145,11 @@ def as_percent(value: Any, name: str) -> float:
 
 
 def resolve_council(cube: xr.Dataset, council: str) -> str:
-    """A council code from a code or a (case-insensitive) name in the cube."""
-    codes = [str(c) for c in cube.council.values]
-    if council in codes:
-        return council
-    names = {
-        str(n).casefold(): str(c) for c, n in zip(codes, cube.council_name.values, strict=True)
-    }
-    if str(council).casefold() in names:
-        return names[str(council).casefold()]
-    import difflib
+    """A council code of the cube from a code or a name, through
+    :func:`personalisation.geo.find.council_code_in` (the package's one rule)."""
+    from personalisation.geo.find import council_code_in
 
-    close = difflib.get_close_matches(
-        str(council), [*codes, *cube.council_name.values.tolist()], n=5
-    )
-    raise UnknownCouncilError(f"unknown council {council!r}; close matches: {close or 'none'}")
+    return council_code_in(cube, council)
 
 
 def resolve_region(cube: xr.Dataset, region: str) -> str:
@@ -194,28 +185,85 @@ def save_figure(
     return paths
 
 
+#: Suffix of the metadata file written beside every table (W3C CSV on the Web convention).
+TABLE_METADATA_SUFFIX = "-metadata.json"
+
+
+def _csvw_datatype(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_float_dtype(series):
+        return "number"
+    return "string"
+
+
 def save_table(
     table: Any, output_dir: str | Path, name: str, record: Mapping[str, Any] | None = None
 ) -> Path:
-    """Save a table as ``<name>.csv`` with a first comment line holding the provenance record.
+    """Save a table as plain ``<name>.csv`` and its provenance as ``<name>.csv-metadata.json``.
 
+    The CSV has one header row and nothing else (R ``read.csv``, Stata ``import delimited``
+    and pandas read it with no options).  The sidecar follows the W3C CSV on the Web
+    metadata layout: the columns with their datatypes, and the provenance ``record``
+    (package and data version, geography, parameters) under ``"personalisation:record"``.
     ``table`` is a DataFrame or a statistics result (:class:`personalisation.stats.Result`,
     saved as its tidy table; rates are in percent).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> folder = tempfile.mkdtemp()
+    >>> path = save_table(pd.DataFrame({"council": ["E08000003"], "value": [90.1]}), folder,
+    ...                   "rates", {"parameters": {"year": 2021}})
+    >>> path.read_text()
+    'council,value\\nE08000003,90.1\\n'
+    >>> table_record(path)["parameters"]
+    {'year': 2021}
     """
     if hasattr(table, "to_frame") and not isinstance(table, pd.DataFrame):
         table = table.to_frame()
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write(f"# {json.dumps(dict(record or {}), sort_keys=True)}\n")
-        table.to_csv(handle, index=False, lineterminator="\n")
+    table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    metadata = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": path.name,
+        "dialect": {"header": True, "encoding": "utf-8"},
+        "tableSchema": {
+            "columns": [
+                {
+                    "name": str(column),
+                    "titles": str(column),
+                    "datatype": _csvw_datatype(table[column]),
+                }
+                for column in table.columns
+            ]
+        },
+        "personalisation:record": dict(record or {}),
+    }
+    sidecar = folder / f"{path.name}{TABLE_METADATA_SUFFIX}"
+    sidecar.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a table written by :func:`save_table` (skipping its provenance line)."""
-    return pd.read_csv(path, comment=None, skiprows=1)
+    """Read a table written by :func:`save_table` (a plain CSV)."""
+    return pd.read_csv(path)
+
+
+def table_record(path: str | Path) -> dict[str, Any]:
+    """The provenance record of a table written by :func:`save_table` (from its sidecar)."""
+    sidecar = Path(f"{path}{TABLE_METADATA_SUFFIX}")
+    try:
+        return dict(json.loads(sidecar.read_text(encoding="utf-8"))["personalisation:record"])
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{sidecar} is missing: the table has no provenance record"
+        ) from None
 
 
 def write_record(

@@ -334,3 +334,21 @@ def test_load_cube_takes_the_same_years_and_measures():
     assert cube.sizes["measure"] == 1 and cube.year.values.tolist() == [2021]
     with pytest.raises(ValueError, match="2015.7"):
         pz.load_cube(years=2015.7)
+
+
+def test_cube_builds_from_arrow_backed_strings():
+    """With pyarrow installed pandas stores strings in Arrow arrays; the cube must not care."""
+    pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    from personalisation import cube as cube_module
+
+    tidy = cube_module.load_tidy()
+    arrow = tidy.astype({c: "string[pyarrow]" for c in tidy.columns if tidy[c].dtype == "string"})
+    built = cube_module.cube_from_tidy(arrow, measures=["sds_users"])
+    plain = cube_module.cube_from_tidy(
+        tidy.astype({c: object for c in tidy.columns if tidy[c].dtype == "string"}),
+        measures=["sds_users"],
+    )
+    assert pd.Index(built.council.values).equals(pd.Index(plain.council.values))
+    assert built.value.equals(plain.value) and built.status.equals(plain.status)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from personalisation import _paths
+import personalisation as pz
+from personalisation import _paths, outputs
 
 papermill = pytest.importorskip("papermill")
 
@@ -103,9 +104,9 @@ def test_notebook_runs_and_writes_outputs(name, tmp_path):
     assert pngs and len(pngs) == len(pdfs), written
     assert csvs, written
     for csv in csvs:
-        first = (output_dir / csv).read_text().splitlines()[0]
-        assert json.loads(first.lstrip("# "))["parameters"] == record["parameters"]
-        table = pd.read_csv(output_dir / csv, skiprows=1)
+        assert not (output_dir / csv).read_text().startswith("#"), f"{csv} is not plain CSV"
+        assert outputs.table_record(output_dir / csv)["parameters"] == record["parameters"]
+        table = pd.read_csv(output_dir / csv)
         assert len(table) > 0, csv
     for png in pngs:
         assert (output_dir / png).stat().st_size > 10_000, png
@@ -147,15 +148,15 @@ def test_takeup_table_holds_the_published_figures(tmp_path):
     output_dir, _ = _run(
         "takeup_map.ipynb", {"measure": "sds_users", "year": 2021, "kind": "polygons"}, tmp_path
     )
-    table = pd.read_csv(output_dir / "councils_sds_users_2021.csv", skiprows=1)
+    table = pd.read_csv(output_dir / "councils_sds_users_2021.csv")
     manchester = table[table["council"] == "E08000003"].iloc[0]
     assert manchester["numerator"] == 3687 and manchester["denominator"] == 4091
 
 
 def test_targets_counts_match_the_council_table(tmp_path):
     output_dir, _ = _run("targets.ipynb", CASES["targets.ipynb"], tmp_path)
-    summary = pd.read_csv(output_dir / "targets_by_region_2016.csv", skiprows=1)
-    councils = pd.read_csv(output_dir / "targets_councils_2016.csv", skiprows=1)
+    summary = pd.read_csv(output_dir / "targets_by_region_2016.csv")
+    councils = pd.read_csv(output_dir / "targets_councils_2016.csv")
     england = summary[summary["group"] == "E92000001"].iloc[0]
     assert england["n_met"] == councils["met"].astype("boolean").sum()
 
@@ -176,3 +177,12 @@ def test_bad_parameter_fails_early_with_a_clear_message(name, parameters, messag
     assert message in str(caught.value)
     # it fails in the cell right after the parameters, before any figure is drawn
     assert caught.value.exec_count <= 3
+
+
+def test_council_profile_of_a_reorganised_council_runs_to_the_latest_year(tmp_path):
+    output_dir, _ = _run("council_profile.ipynb", {"council": "North Yorkshire"}, tmp_path)
+    record = json.loads((output_dir / "record.json").read_text())
+    assert record["parameters"]["council_code"] == "E06000065"
+    figures = pd.read_csv(output_dir / "figures.csv")
+    sds = figures[(figures.measure == "sds_users") & figures.value.notna()]
+    assert sds.year.min() == 2015 and sds.year.max() == pz.load_cube().year.max()

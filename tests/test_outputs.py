@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from personalisation import outputs
@@ -63,7 +64,13 @@ def test_tables_round_trip_with_their_record(cube, tmp_path):
     table = cube.value.sel(year=2015).to_pandas().reset_index()
     record = outputs.provenance(cube, {"year": 2015})
     path = outputs.save_table(table, tmp_path, "values", record)
-    assert json.loads(path.read_text().splitlines()[0][2:]) == record
+    # plain CSV: the first line is the header, readable with no options
+    assert path.read_text().splitlines()[0] == ",".join(map(str, table.columns))
+    pd.testing.assert_frame_equal(pd.read_csv(path), table, check_dtype=False, check_names=False)
+    assert outputs.table_record(path) == record
+    sidecar = json.loads((tmp_path / "values.csv-metadata.json").read_text())
+    assert sidecar["url"] == "values.csv"
+    assert [c["name"] for c in sidecar["tableSchema"]["columns"]] == list(map(str, table.columns))
     back = outputs.read_table(path)
     assert back.shape == table.shape
     written = outputs.write_record(tmp_path, record, [path])

@@ -2,7 +2,7 @@
 hex layouts and the join to the cube.
 
 Public names: ``councils(vintage)``, ``events()``, ``lineage(code)``,
-``successors(code, at=...)``, ``vintage_for_year(year)``, ``harmonise(cube, to=...)``,
+``successors(code, at=...)``, ``find_council(name_or_code, at=...)``, ``vintage_for_year(year)``, ``harmonise(cube, to=...)``,
 ``boundaries(vintage)``, ``hexes(vintage)``, ``attach_geometry(cube, vintage)``,
 ``to_geodataframe(cube, year, measure)``.  Heavy modules (geopandas) load on first use.
 """
@@ -15,6 +15,10 @@ from typing import Any
 _LAZY: dict[str, str] = {
     "councils": "register",
     "events": "register",
+    "find_council": "find",
+    "Council": "find",
+    "council_series": "find",
+    "council_code_in": "find",
     "lineage": "register",
     "successors": "register",
     "vintage_for_year": "register",

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from personalisation import measures as measure_registry
-from personalisation.errors import UnknownCouncilError
 from personalisation.plot import style
 from personalisation.plot.figure import Figure
 
@@ -29,27 +28,12 @@ if TYPE_CHECKING:
 
 
 def _resolve_councils(cube: xr.Dataset, councils: Sequence[str]) -> list[str]:
-    """Council codes for codes or names; :class:`UnknownCouncilError` for others."""
+    """Council codes for codes or names (:func:`personalisation.geo.find.council_code_in`)."""
+    from personalisation.geo.find import council_code_in
+
     if isinstance(councils, str):
         councils = [councils]
-    codes = [str(c) for c in cube["council"].values]
-    names = (
-        dict(zip(cube["council_name"].values.astype(str), codes, strict=True))
-        if "council_name" in cube.coords
-        else {}
-    )
-    out = []
-    for council in councils:
-        if str(council) in codes:
-            out.append(str(council))
-        elif str(council) in names:
-            out.append(names[str(council)])
-        else:
-            raise UnknownCouncilError(
-                f"council {council!r} is not in the cube (give a council code such as "
-                f"{codes[0]!r} or a council_name)"
-            )
-    return out
+    return [council_code_in(cube, council) for council in councils]
 
 
 def _council_name(cube: xr.Dataset, code: str) -> str:

@@ -213,7 +213,12 @@ def moran(
 
         boundaries = geo.boundaries(geo.vintage_for_year(year_int))
 
-    import esda
+    with warnings.catch_warnings():
+        # esda imports tqdm.auto, which warns in Jupyter when ipywidgets is absent ("TqdmWarning:
+        # IProgress not found"): nothing a caller of moran() can act on (the jupyter extra
+        # installs ipywidgets, which removes the cause)
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import esda
     from libpysal import weights as lw
 
     codes = [str(c) for c in ds["council"].values]
