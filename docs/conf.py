@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import os
+import re
 from pathlib import Path
 
 import personalisation
@@ -61,6 +63,7 @@ numpydoc_attributes_as_param_list = True
 #: Public modules documented in the API reference, in reading order (data flows down).
 API_MODULES = [
     "personalisation",
+    "personalisation.schema",
     "personalisation.measures",
     "personalisation.cube",
     "personalisation.geo",
@@ -83,12 +86,19 @@ def public_names(module_name: str) -> list[str]:
     module = importlib.import_module(module_name)
     names = getattr(module, "__all__", None)
     if names is None:
+        source = inspect.getsource(module)
         names = [
             name
             for name, obj in vars(module).items()
             if not name.startswith("_")
-            and (inspect.isfunction(obj) or inspect.isclass(obj))
-            and obj.__module__ == module_name
+            and (
+                (
+                    (inspect.isfunction(obj) or inspect.isclass(obj))
+                    and obj.__module__ == module_name
+                )
+                # constants assigned here (the vocabulary of schema.py), not imported ones
+                or (name.isupper() and re.search(rf"^{name}\s*[:=]", source, re.M))
+            )
         ]
     kept = []
     for name in names:
@@ -136,6 +146,11 @@ def _write_if_changed(path: Path, text: str) -> None:
 def write_api_pages() -> None:
     """Write ``api/generated/<module>.rst`` for every module of :data:`API_MODULES`."""
     out = DOCS / "api" / "generated"
+    documented = {f"{m}.rst" for m in API_MODULES}
+    documented |= {f"{m}.{name}.rst" for m in API_MODULES for name in public_names(m)}
+    for stale in out.glob("*.rst"):  # stubs of names that are gone (renamed, removed)
+        if stale.name not in documented:
+            stale.unlink()
     for module_name in API_MODULES:
         names = public_names(module_name)
         title = f"``{module_name}``"
@@ -183,8 +198,36 @@ def copy_notebooks() -> None:
     for stale in out.glob("*.ipynb"):
         if stale.name not in wanted:
             stale.unlink()
+    entries = []
     for name in sorted(wanted):
-        _write_if_changed(out / name, (NOTEBOOKS / name).read_text())
+        text = (NOTEBOOKS / name).read_text()
+        _write_if_changed(out / name, text)
+        entries.append(_summary(Path(name).stem, json.loads(text)))
+    _write_if_changed(out / "summaries.txt", "\n".join(entries))
+
+
+def _summary(stem: str, notebook: dict) -> str:
+    """A gallery entry: the notebook's title (its first heading) and first paragraph, linked."""
+    markdown = next(
+        ("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"), ""
+    )
+    lines = markdown.strip().splitlines()
+    if not lines or not lines[0].startswith("# "):
+        raise ValueError(f"notebooks/{stem}.ipynb: the first cell must be a '# Title' heading")
+    title = lines[0][2:].strip()
+    paragraph = " ".join(markdown.strip().split("\n\n")[1].split()) if "\n\n" in markdown else ""
+    parameters = next(
+        (
+            "".join(c["source"])
+            for c in notebook["cells"]
+            if "parameters" in c.get("metadata", {}).get("tags", [])
+        ),
+        "",
+    )
+    return (
+        f"## {{doc}}`{title} <generated/{stem}>`\n\n{paragraph}\n\n"
+        f"Default parameters (`notebooks/{stem}.py`):\n\n```python\n{parameters.strip()}\n```\n"
+    )
 
 
 write_api_pages()

@@ -978,8 +978,9 @@ def _execute_local(
     results: list[dict[str, Any] | None] = [None] * len(tasks)
     if jobs == 1 or len(tasks) == 1:
         for i, task in enumerate(tasks):
-            results[i] = execute_run(task)
-            _advance(bar, results[i])
+            record = execute_run(task)
+            results[i] = record
+            _advance(bar, record)
         return results  # type: ignore[return-value]
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -988,10 +989,11 @@ def _execute_local(
         for future in as_completed(futures):
             i = futures[future]
             try:
-                results[i] = future.result()
+                record = future.result()
             except Exception as exc:  # a dead worker fails its run only
-                results[i] = _failed_record(tasks[i], exc)
-            _advance(bar, results[i])
+                record = _failed_record(tasks[i], exc)
+            results[i] = record
+            _advance(bar, record)
     return results  # type: ignore[return-value]
 
 
@@ -1013,10 +1015,11 @@ def _execute_dask(tasks: list[dict[str, Any]], scheduler: Any, bar: Any) -> list
         for future in as_completed(futures):
             i = index[future.key]
             try:
-                results[i] = future.result()
+                record = future.result()
             except Exception as exc:
-                results[i] = _failed_record(tasks[i], exc)
-            _advance(bar, results[i])
+                record = _failed_record(tasks[i], exc)
+            results[i] = record
+            _advance(bar, record)
     finally:
         if own_client:
             client.close()
@@ -1233,8 +1236,8 @@ def _plan_from_args(args: argparse.Namespace) -> tuple[list[PlannedRun], Path]:
                 f"(its parameters: {', '.join(sorted(known))})"
             )
         spec: dict[Any, Any] = {}
-        for notebook, grid in preset.plan:
-            spec[notebook] = {k: overrides.get(k, v) for k, v in grid.items()}
+        for notebook, preset_grid in preset.plan:
+            spec[notebook] = {k: overrides.get(k, v) for k, v in preset_grid.items()}
         return plan_runs(spec), Path(args.output or Path("outputs") / preset.name)
     if not args.notebooks:
         raise ValueError("give one or more notebooks or --preset NAME (see --list-presets)")

@@ -343,13 +343,13 @@ def cube_from_tidy(
             measure_registry.get(m)  # raises UnknownMeasureError for ids not in the registry
         absent = sorted(set(measures) - set(rows["measure"]))
         if absent:
-            bands = {
+            by_measure = {
                 m: sorted(level_rows.loc[level_rows["measure"] == m, "disaggregation"].unique())
                 for m in absent
             }
             raise UnknownMeasureError(
                 f"no {disaggregation!r} figures for measure(s) {absent} in the table; "
-                f"disaggregations published: {bands} (pass disaggregation=...)"
+                f"disaggregations published: {by_measure} (pass disaggregation=...)"
             )
         rows = rows[rows["measure"].isin(measures)]
     if years is not None:

@@ -20,6 +20,8 @@ The cube contract (what ``load_cube()`` returns):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -141,3 +143,42 @@ def make_cube(
         },
     )
     return cube
+
+
+class _CountingScheduler:
+    """A dask scheduler that counts the computes it is asked for and refuses one too many."""
+
+    def __init__(self, max_computes: int) -> None:
+        self.max_computes = max_computes
+        self.computes = 0
+
+    def __call__(self, dsk: Any, keys: Any, **kwargs: Any) -> Any:
+        import dask
+
+        self.computes += 1
+        if self.computes > self.max_computes:
+            raise RuntimeError(
+                f"dask computed {self.computes} time(s); at most {self.max_computes} allowed"
+            )
+        return dask.get(dsk, keys, **kwargs)
+
+
+def raise_if_dask_computes(max_computes: int = 0) -> AbstractContextManager[Any]:
+    """A context in which dask raises :class:`RuntimeError` on more than ``max_computes``
+    computes: proof that code on a dask-backed cube stays lazy (needs dask).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> lazy = da.ones(4, chunks=2)
+    >>> with raise_if_dask_computes():
+    ...     doubled = lazy * 2  # building the graph computes nothing
+    >>> with raise_if_dask_computes():
+    ...     doubled.sum().compute()
+    Traceback (most recent call last):
+    ...
+    RuntimeError: dask computed 1 time(s); at most 0 allowed
+    """
+    import dask
+
+    return dask.config.set(scheduler=_CountingScheduler(max_computes))

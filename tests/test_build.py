@@ -22,11 +22,9 @@ def _tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(scope="module")
-def rebuilt(tmp_path_factory, raw_dir) -> Path:
-    out = tmp_path_factory.mktemp("rebuild")
-    assert main(["build-data", "--raw", str(raw_dir), "--out", str(out)]) == 0
-    return out
+# ``rebuilt`` (tests/conftest.py): data/ and geo/ built once per test run, shared by every
+# test that needs built files
+pytestmark = pytest.mark.slow
 
 
 def test_rebuilt_data_equals_shipped(rebuilt):

@@ -75,7 +75,8 @@ SOURCES: tuple[Source, ...] = (
 
 CITATION = (
     "personalisation developers (2026). personalisation: council indicators of personal budgets, "
-    "self-directed support and direct payments in English adult social care, version {version}. "
+    "self-directed support and direct payments in English adult social care, data version "
+    "{data_version}. "
     "Data: NHS Digital / NHS England ASCOF; NHS Information Centre PSS-EX1; ONS mid-year estimates (OGL v3)."
 )
 
@@ -268,8 +269,6 @@ def build_data(
     --------
     >>> build_data("../shared/data/raw", "/tmp/data")   # doctest: +SKIP
     """
-    import personalisation
-
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     from personalisation.build.register import build_events, build_register
@@ -293,10 +292,11 @@ def build_data(
         "title": "Council indicators of self-directed support, direct payments and population, England",
         "data_version": digest[:12],
         "indicators_sha256": digest,
-        "built_by": f"personalisation {personalisation.__version__} (personalisation build-data)",
+        # no package version here: a release must not change data/ (the data carry their own)
+        "built_by": "personalisation build-data",
         "licence": f"{OGL_V3} ({OGL_URL})",
         "attribution": " ".join([NHS_ATTRIBUTION, ONS_ATTRIBUTION]),
-        "citation": CITATION.format(version=personalisation.__version__),
+        "citation": CITATION.format(data_version=digest[:12]),
         "schema": {c: t for c, t in TIDY_COLUMNS.items()},
         "sources": [_raw.record(raw_dir, s.id) | {"rows": int(len(frames[s.id]))} for s in SOURCES],
         "precedence": [s.id for s in sorted(SOURCES, key=lambda s: (s.priority, s.id))],

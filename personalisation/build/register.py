@@ -452,9 +452,9 @@ def _register_from(ev: pd.DataFrame, context: dict) -> pd.DataFrame:
     codes = set(mysoc["gss-code"]) | set(ev["predecessor_code"]) | set(ev["successor_code"])
     for frame in context["lookups"].values():
         codes |= set(frame["utla"])
-    codes = sorted(codes)
-    names = _names(set(codes), context)
-    regions = _regions(codes, ev, context)
+    ordered = sorted(codes)
+    names = _names(codes, context)
+    regions = _regions(ordered, ev, context)
     cassr = _cassr_of(context["cassr_pairs"])
     cassr.update(context["extra_cassr"])
     recodes = ev[ev["type"] == "recode"]
@@ -464,11 +464,11 @@ def _register_from(ev: pd.DataFrame, context: dict) -> pd.DataFrame:
                 cassr[new] = cassr[old]
             if new in cassr and old not in cassr:
                 cassr[old] = cassr[new]
-    for code in codes:
+    for code in ordered:
         if code.startswith(_CASSR_PREFIX):
             cassr[code] = code[len(_CASSR_PREFIX) :]
     rows = []
-    for code in codes:
+    for code in ordered:
         starts = sorted(set(ev.loc[ev["successor_code"] == code, "date"]))
         ends = sorted(set(ev.loc[ev["predecessor_code"] == code, "date"]))
         if len(starts) > 1 or len(ends) > 1:

@@ -46,7 +46,6 @@ Examples
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -162,7 +161,7 @@ def _reduce_edges(
     n_units: int,
     *,
     weights: np.ndarray | None = None,
-    ufunc: Callable = np.add,
+    ufunc: np.ufunc = np.add,
     dtype: type = np.float64,
 ) -> xr.DataArray:
     """Segmented reduction over target-sorted edges along ``council``.
@@ -353,24 +352,23 @@ def _plan(
     for s, rel in relations.items():
         rows = []
         for a, targets in sorted(rel.items()):
-            units = defaultdict(float)
+            shares: defaultdict[str, float] = defaultdict(float)
             for b in targets:
-                units[unit_of[b]] += weights.get(b, 0.0)
-            if len(units) == 1:
-                rows.append((a, next(iter(units)), 1.0))
+                shares[unit_of[b]] += weights.get(b, 0.0)
+            if len(shares) == 1:
+                rows.append((a, next(iter(shares)), 1.0))
             else:
-                total = sum(units.values())
+                total = sum(shares.values())
                 if not total > 0:
                     raise ValueError(
                         f"cannot apportion {a}: the weights of {sorted(targets)} sum to {total}"
                     )
-                rows += [(a, u, w / total) for u, w in sorted(units.items())]
+                rows += [(a, u, w / total) for u, w in sorted(shares.items())]
             if a in present:
-                used_units |= set(units)
+                used_units |= set(shares)
         edges[s] = rows
-    units = sorted(used_units)
     label = weight if isinstance(weight, str) else str(getattr(weight, "name", None) or "weight")
-    return units, edges, {"weight_label": label}
+    return sorted(used_units), edges, {"weight_label": label}
 
 
 def _unit_attrs(units: list[str]) -> pd.DataFrame:
@@ -407,7 +405,25 @@ def _check_cube(cube: xr.Dataset) -> None:
         raise UnknownCouncilError(f"council code(s) not in the register: {unknown[:10]}{more}")
 
 
-def _cell_vintages(cube: xr.Dataset) -> np.ndarray:
+def _load_small_parts(cube: xr.Dataset) -> tuple[xr.Dataset, np.ndarray]:
+    """The cube with its small (council-free) coordinates in memory, and which cells hold a
+    figure (council x year x measure), computed together in ONE pass over a dask-backed cube
+    (the plan needs both; the figures themselves stay lazy)."""
+    small = [n for n in cube.coords if n not in cube.dims and "council" not in cube[n].dims]
+    present = (
+        cube[["numerator", "denominator", "value"]]
+        .notnull()
+        .to_array("variable")
+        .any("variable")
+        .transpose("council", "year", "measure")
+        .reset_coords(drop=True)
+    )
+    parts = xr.Dataset({**{n: cube[n].reset_coords(drop=True) for n in small}, "present": present})
+    loaded = parts.compute()
+    return cube.assign_coords({n: loaded[n] for n in small}), loaded["present"].values
+
+
+def _cell_vintages(cube: xr.Dataset, has: np.ndarray) -> np.ndarray:
     """Source vintage of every (year, measure): the year's geography, unless the measure's
     figures that year are on another one.
 
@@ -418,8 +434,6 @@ def _cell_vintages(cube: xr.Dataset) -> np.ndarray:
     none, the cube is inconsistent and a :class:`SchemaError` names the councils.
     """
     default = _source_vintages(cube)
-    data = cube[["numerator", "denominator", "value"]].notnull().to_array("variable")
-    has = np.asarray(data.any("variable").transpose("council", "year", "measure").values)
     codes = cube["council"].values.tolist()
     known = register._vintages()
     fits = {}
@@ -659,7 +673,8 @@ def harmonise(
     if method == "aggregate" and weight is not None:
         raise ValueError("weight is only used with method='apportion'")
     _check_cube(cube)
-    cells = _cell_vintages(cube)  # (year, measure) -> source vintage
+    cube, has = _load_small_parts(cube)  # one compute on a dask-backed cube
+    cells = _cell_vintages(cube, has)  # (year, measure) -> source vintage
     vintages = sorted(set(cells.ravel().tolist()))
     units, edges, info = _plan(cube, target, method, weight, vintages)
     unit_set = set(units)

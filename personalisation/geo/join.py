@@ -424,7 +424,7 @@ def to_geodataframe(
     gdf = gpd.GeoDataFrame(
         frame,
         geometry=[geometry[c] for c in frame["council"]],
-        crs=with_geom.xindexes["geometry"].crs,
+        crs=with_geom.xindexes["geometry"].crs,  # type: ignore[attr-defined]  # xvec's GeometryIndex
     )
     data_attr = str(cube.attrs.get("attribution", ""))
     gdf.attrs = {

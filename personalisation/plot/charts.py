@@ -222,7 +222,7 @@ def trajectories(
     )
     context.set_gid("councils")
     context.set_label(f"Councils ({len(codes)})")
-    context.council_codes = tuple(codes)
+    context.council_codes = tuple(codes)  # type: ignore[attr-defined]  # council of each line
     ax.add_collection(context)
 
     england_values, england_label = _england_series(cube, measure, years, england)
@@ -392,7 +392,7 @@ def funnel(
         label=f"Councils ({len(used)})",
     )
     points.set_gid("councils")
-    points.council_codes = tuple(used["council"])
+    points.council_codes = tuple(used["council"])  # type: ignore[attr-defined]
     given_target = "target" in options and options["target"] is not None
     target_line = ax.axhline(
         result.target,
@@ -610,7 +610,7 @@ def regions(
         label=f"Councils ({int(have.sum())})",
     )
     points.set_gid("councils")
-    points.council_codes = tuple(codes[have])
+    points.council_codes = tuple(codes[have])  # type: ignore[attr-defined]
 
     pooled = groups["pooled_rate"].to_numpy(dtype=float)
     low = groups[low_column].to_numpy(dtype=float)

@@ -188,7 +188,7 @@ def _draw_panel(
         gid="councils",
         council_codes=codes[have],
     )
-    coloured.classes = classes
+    coloured.classes = classes  # type: ignore[attr-defined]  # the class breaks, on the artist
     draw_polygons(
         ax,
         geoms[~have],

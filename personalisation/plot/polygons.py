@@ -124,7 +124,10 @@ def draw_polygons(
     )
     if gid is not None:
         collection.set_gid(gid)
-    collection.council_codes = tuple(council_codes) if council_codes is not None else ()
+    # the council of each path, for tests and callers (an attribute matplotlib does not declare)
+    collection.council_codes = (  # type: ignore[attr-defined]
+        tuple(council_codes) if council_codes is not None else ()
+    )
     ax.add_collection(collection, autolim=True)
     ax.autoscale_view()
     return collection

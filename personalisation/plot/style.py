@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -78,7 +78,7 @@ def check_measure(cube: xr.Dataset, measure: str) -> None:
         )
 
 
-def check_years(cube: xr.Dataset, years: Sequence[int]) -> list[int]:
+def check_years(cube: xr.Dataset, years: Iterable[int] | np.ndarray) -> list[int]:
     """The years as ints; raise :class:`MissingYearError` for any not in the cube."""
     have = [int(y) for y in cube["year"].values]
     years = [int(y) for y in years]

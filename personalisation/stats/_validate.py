@@ -27,7 +27,7 @@ Conventions used throughout :mod:`personalisation.stats` (see also :mod:`persona
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -402,8 +402,9 @@ def check_counts(ds: xr.Dataset) -> None:
     """
     for name in ("value", "numerator", "denominator"):
         array = ds[name]
-        if bool(np.isinf(array).any()):
-            raise InvalidCountsError(_where(ds, np.isinf(array), f"infinite {name}"))
+        infinite = xr.apply_ufunc(np.isinf, array)
+        if bool(infinite.any()):
+            raise InvalidCountsError(_where(ds, infinite, f"infinite {name}"))
         if bool((array < 0).any()):
             raise InvalidCountsError(_where(ds, array < 0, f"negative {name}"))
     if ds.attrs["kind"] == "rate":
@@ -434,7 +435,10 @@ def value_units(ds: xr.Dataset) -> str:
 
 def has_counts(ds: xr.Dataset) -> xr.DataArray:
     """True where the council-year has a finite numerator and a positive denominator."""
-    return np.isfinite(ds["numerator"]) & np.isfinite(ds["denominator"]) & (ds["denominator"] > 0)
+    finite: xr.DataArray = xr.apply_ufunc(np.isfinite, ds["numerator"]) & xr.apply_ufunc(
+        np.isfinite, ds["denominator"]
+    )
+    return finite & (ds["denominator"] > 0)
 
 
 def reasons(ds: xr.Dataset, *, counts: bool) -> xr.DataArray:
@@ -503,7 +507,7 @@ def council_frame(ds: xr.Dataset) -> pd.DataFrame:
     return frame
 
 
-def group_codes(ds: xr.Dataset, by: str) -> tuple[np.ndarray, dict[Hashable, str]]:
+def group_codes(ds: xr.Dataset, by: str) -> tuple[np.ndarray, dict[str, str]]:
     """Group key per council and key -> display name for ``by`` in region / council_type.
 
     Raises
@@ -513,10 +517,10 @@ def group_codes(ds: xr.Dataset, by: str) -> tuple[np.ndarray, dict[Hashable, str
     """
     if by == "region":
         keys = np.array([str(v) for v in ds["region_code"].values], dtype=object)
-        names = dict(zip(keys, (str(v) for v in ds["region_name"].values), strict=True))
+        names = {str(k): str(v) for k, v in zip(keys, ds["region_name"].values, strict=True)}
     elif by == "council_type":
         keys = np.array([str(v) for v in ds["council_type"].values], dtype=object)
-        names = {k: k for k in keys}
+        names = {str(k): str(k) for k in keys}
     else:
         raise ValueError(f"by= must be 'region' or 'council_type', not {by!r}")
     return keys, names

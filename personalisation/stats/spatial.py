@@ -7,7 +7,8 @@ published ones or empirical-Bayes standardised rates (Assuncao & Reis 1999, esda
 ``Moran_Rate``), which shrink councils with small denominators (the Isles of Scilly's
 11-22 clients) so that they do not drive the statistic.
 
-geopandas, libpysal and esda are imported inside :func:`moran` only.
+geopandas, libpysal and esda are imported inside :func:`moran` only; libpysal and esda come
+with the ``spatial`` extra (``pip install 'personalisation[spatial]'``).
 
 References
 ----------
@@ -26,6 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from personalisation import units as u
+from personalisation._optional import require
 from personalisation.errors import MissingYearError, SchemaError
 from personalisation.stats import _validate as v
 from personalisation.stats._result import Result
@@ -170,6 +172,8 @@ def moran(
     ------
     MissingYearError
         No year, or fewer than three councils left to analyse.
+    ImportError
+        When esda or libpysal is not installed (the ``spatial`` extra).
 
     Examples
     --------
@@ -218,8 +222,8 @@ def moran(
         # IProgress not found"): nothing a caller of moran() can act on (the jupyter extra
         # installs ipywidgets, which removes the cause)
         warnings.filterwarnings("ignore", message="IProgress not found")
-        import esda
-    from libpysal import weights as lw
+        esda = require("esda", extra="spatial", purpose="stats.moran")
+    lw = require("libpysal.weights", extra="spatial", purpose="stats.moran")
 
     codes = [str(c) for c in ds["council"].values]
     rate = v.rates(ds).values[:, 0]

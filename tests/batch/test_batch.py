@@ -14,6 +14,11 @@ import personalisation
 from personalisation import batch, cli
 from personalisation.errors import DataNotFoundError
 
+for _module in ("papermill", "tqdm"):  # the batch runner is the batch extra's feature
+    pytest.importorskip(
+        _module, reason="the batch extra is not installed (pip install -e '.[batch]')"
+    )
+
 WRITER_BODY = """\
 import json, os, pathlib
 print(os.getcwd())

@@ -5,8 +5,9 @@ opens each one, runs all cells from the Run menu, and checks what a researcher s
 that draws a figure shows an ``<img>`` of real size, and no cell shows an error or a stderr
 warning box.  Screenshots of every figure cell are saved under the test's temporary folder.
 
-Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` package; ``.ci/run``
-installs them, so under CI (``CI`` set) their absence is a failure, elsewhere a skip.
+Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` and ``jupyterlab``
+packages; ``.ci/run`` installs Chromium, so under CI (``CI`` set) its absence is a failure,
+elsewhere a skip; an environment without the jupyter extra skips.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def lab(tmp_path_factory):
     try:
         import jupyterlab  # noqa: F401
         import selenium  # noqa: F401
-    except ImportError as missing:
-        _need(False, f"{missing.name} is not installed (pip install -e '.[all]')")
+    except ImportError as missing:  # an environment without the jupyter extra: not ours to run
+        pytest.skip(f"{missing.name} is not installed (pip install -e '.[all]')")
     root = tmp_path_factory.mktemp("lab-root")
     for name in NOTEBOOKS:
         shutil.copy(_paths.notebooks_dir() / name, root / name)

@@ -51,6 +51,7 @@ def test_importing_the_package_changes_no_backend():
 
 def _execute(source: str) -> nbformat.NotebookNode:
     nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel", reason="a real kernel needs ipykernel (the batch extra)")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     nbclient.NotebookClient(notebook, kernel_name="python3", timeout=120).execute()
     return notebook

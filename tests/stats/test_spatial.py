@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 gpd = pytest.importorskip("geopandas")
+pytest.importorskip("esda", reason="the spatial extra is not installed")
+pytest.importorskip("libpysal", reason="the spatial extra is not installed")
 from shapely.geometry import box  # noqa: E402
 
 from personalisation import stats  # noqa: E402

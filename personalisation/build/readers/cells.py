@@ -63,7 +63,7 @@ def parse_published_number(cell: object) -> tuple[float, str]:
     >>> parse_published_number("[z]")
     (nan, 'not-applicable')
     """
-    if cell is None or (np.ndim(cell) == 0 and pd.isna(cell)):
+    if cell is None or (np.ndim(cell) == 0 and pd.isna(cell)):  # type: ignore[arg-type]
         return float("nan"), "not-collected"
     if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
         number = float(cell)
