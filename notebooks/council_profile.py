@@ -67,8 +67,7 @@ table.pivot(index="year", columns="measure", values="value")
 # ## Direct payments as a share of self-directed support
 
 # %%
-mix = pz.stats.dp_mix(cube, by="council")
-mix = mix[mix.council == code] if "council" in mix.columns else mix
+mix = pz.stats.dp_mix(cube.sel(council=[code]), "dp_users")
 written.append(outputs.save_table(mix, output_dir, "dp_mix", record))
 mix
 
@@ -119,7 +118,7 @@ with_counts = [
     if bool(cube.denominator.sel(council=code, year=y, measure="sds_users").notnull())
 ]
 latest = max(with_counts)
-fig = pz.plot.funnel(cube, "sds_users", latest, overdispersion="additive", highlight=[code])
+fig = pz.plot.funnel(cube, "sds_users", latest, highlight=[code])
 written += outputs.save_figure(fig, output_dir, f"funnel_sds_users_{latest}", record)
 fig
 

@@ -178,7 +178,7 @@ met
 # (``source`` says which). The ADASS / TLAP survey of April 2011 reported about two-thirds council-managed.
 
 # %%
-mix = pz.stats.dp_mix(cube)
+mix = pz.stats.dp_mix(cube).to_frame()  # one row per council and year, shares in percent
 by_year = (
     mix.dropna(subset=["council_managed_share"])
     .groupby("year")

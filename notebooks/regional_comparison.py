@@ -50,18 +50,7 @@ by_region = pz.stats.regional(cube, measure=measure, year=year, by="region")
 by_type = pz.stats.regional(cube, measure=measure, year=year, by="council_type")
 written.append(outputs.save_table(by_region, output_dir, f"regions_{measure}_{year}", record))
 written.append(outputs.save_table(by_type, output_dir, f"council_types_{measure}_{year}", record))
-by_region[
-    [
-        "group_name",
-        "n_councils",
-        "pooled_rate",
-        "ci_low",
-        "ci_high",
-        "unweighted_mean",
-        "rank",
-        "reason",
-    ]
-]
+by_region
 
 # %% [markdown]
 # ## The chosen region's councils
@@ -79,13 +68,10 @@ fig = pz.plot.regions(
 written += outputs.save_figure(
     fig, output_dir, f"region_{resolved['region']}_{measure}_{year}", record
 )
-spread = pz.stats.variation(in_region, measure=measure, year=year).to_pandas()
+spread = pz.stats.variation(in_region, measure=measure, year=year)
 written.append(
     outputs.save_table(
-        spread.astype(str).to_frame("value").reset_index(names="statistic"),
-        output_dir,
-        f"variation_{resolved['region']}_{measure}_{year}",
-        record,
+        spread, output_dir, f"variation_{resolved['region']}_{measure}_{year}", record
     )
 )
 fig

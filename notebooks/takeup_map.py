@@ -47,32 +47,21 @@ fig
 # %% [markdown]
 # ## The figures behind the map
 #
-# One row per council: numerator and denominator where they are published, the published value, its status, and
-# (where counts exist) a 95% Wilson interval.
+# One row per council: numerator and denominator where they are published, the published value, and (where
+# counts exist) a 95% Wilson interval; `reason` says why a council has no interval (or no value).
 
 # %%
-councils = (
-    pz.stats.wilson(cube, measure=measure, year=year)
-    if cube.numerator.sel(measure=measure, year=year).notnull().any()
-    else pz.to_geodataframe(cube, year, measure).drop(columns="geometry")
-)
+councils = pz.stats.wilson(cube, measure=measure, year=year, keep_rates=True)
 written.append(outputs.save_table(councils, output_dir, f"councils_{measure}_{year}", record))
-councils.head(10)
+councils
 
 # %% [markdown]
 # ## How wide is the variation?
 
 # %%
 spread = pz.stats.variation(cube, measure=measure, year=year)
-summary = (
-    spread.to_pandas().to_frame("value").reset_index(names="statistic")
-    if hasattr(spread, "to_pandas")
-    else spread
-)
-written.append(
-    outputs.save_table(summary.astype(str), output_dir, f"variation_{measure}_{year}", record)
-)
-summary
+written.append(outputs.save_table(spread, output_dir, f"variation_{measure}_{year}", record))
+spread
 
 # %% [markdown]
 # ## Is take-up spatially clustered?
@@ -83,11 +72,8 @@ summary
 
 # %%
 clusters = pz.stats.moran(cube, measure=measure, year=year)
-print(
-    f"Moran's I = {clusters.I:.3f} (expected {clusters.expected_I:.3f}), permutation p = {clusters.p_value:.3f}, n = {clusters.n}"
-)
-written.append(outputs.save_table(clusters.local, output_dir, f"lisa_{measure}_{year}", record))
-clusters.local.quadrant.value_counts()
+written.append(outputs.save_table(clusters, output_dir, f"lisa_{measure}_{year}", record))
+clusters
 
 # %%
 outputs.write_record(output_dir, record, written)

@@ -36,9 +36,7 @@ threshold, lower = outputs.as_percent(threshold, "threshold"), outputs.as_percen
 record = outputs.provenance(
     cube, {"threshold": threshold, "lower": lower, "target_year": target_year, "measure": measure}
 )
-result = pz.stats.targets(
-    cube, measure=measure, year=target_year, threshold=threshold / 100, lower=lower / 100
-)
+result = pz.stats.targets(cube, measure=measure, year=target_year, threshold=threshold, lower=lower)
 record
 
 # %% [markdown]
@@ -48,10 +46,8 @@ record
 written.append(
     outputs.save_table(result.summary, output_dir, f"targets_by_region_{target_year}", record)
 )
-written.append(
-    outputs.save_table(result.councils, output_dir, f"targets_councils_{target_year}", record)
-)
-result.summary[["group_name", "n_assessed", "n_met", "share_met", "n_below_lower"]]
+written.append(outputs.save_table(result, output_dir, f"targets_councils_{target_year}", record))
+result
 
 # %% [markdown]
 # ## Where the councils that met it are

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         plot,
         stats,
         testing,
+        units,
     )
     from personalisation.covariate_tables import covariates, neighbours
     from personalisation.cube import cube_from_tidy, load_cube, load_tidy
@@ -90,6 +91,7 @@ __all__ = [
     "targets",
     "testing",
     "to_geodataframe",
+    "units",
 ]
 
 # public name -> module that defines it (imported on first access, nothing is read)
@@ -116,7 +118,19 @@ _LAZY_NAMES: dict[str, str] = {
     "to_geodataframe": "personalisation.geo",
 }
 _LAZY_SUBMODULES = frozenset(
-    {"batch", "cube", "errors", "export", "geo", "measures", "outputs", "plot", "stats", "testing"}
+    {
+        "batch",
+        "cube",
+        "errors",
+        "export",
+        "geo",
+        "measures",
+        "outputs",
+        "plot",
+        "stats",
+        "testing",
+        "units",
+    }
 )
 
 

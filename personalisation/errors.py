@@ -67,4 +67,5 @@ class RawFileChangedError(PersonalisationError, ValueError):
 
 
 class SeriesBreakWarning(UserWarning):
-    """A comparison across a series break of the measure registry (values not comparable)."""
+    """A comparison over years crosses a series break of the measure registry
+    (:attr:`personalisation.measures.Measure.breaks`): the definitions differ."""

@@ -55,6 +55,10 @@ class Measure:
     not_collected
         Periods in the measure's run for which the publisher published nothing, with the
         publisher's reason (the cube gives such cells the status ``not-collected``).
+    rounded
+        Periods whose published council numerators and denominators were rounded by the
+        publisher (period -> note); the published rate is the authority there, and
+        statistics flag those rows (see :mod:`personalisation.stats`).
     """
 
     id: str
@@ -67,6 +71,7 @@ class Measure:
     collection: dict[str, str] = field(default_factory=dict)
     breaks: dict[str, str] = field(default_factory=dict)
     not_collected: dict[str, str] = field(default_factory=dict)
+    rounded: dict[str, str] = field(default_factory=dict)
 
 
 def _periods(first: int, last: int) -> list[str]:
@@ -157,6 +162,13 @@ _CARERS_NOT_COLLECTED = {
     ),
 }
 
+_ASCOF_ROUNDED = {
+    "2014-15": (
+        "the ASCOF 2014-15 open data publish council numerators and denominators rounded to "
+        "the nearest 5 (rates were computed before rounding)"
+    ),
+}
+
 _PSS_PERIODS = _periods(2009, 2015)
 _PSS_FRAMEWORK = dict.fromkeys(_PSS_PERIODS, "PSS-EX1 (RAP)")
 _PSS_COLLECTION = dict.fromkeys(_PSS_PERIODS, "RAP")
@@ -188,6 +200,7 @@ MEASURES: tuple[Measure, ...] = (
         framework=_ASCOF_FRAMEWORK,
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
+        rounded=_ASCOF_ROUNDED,
     ),
     Measure(
         id="sds_carers",
@@ -203,6 +216,7 @@ MEASURES: tuple[Measure, ...] = (
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
         not_collected=_CARERS_NOT_COLLECTED,
+        rounded=_ASCOF_ROUNDED,
     ),
     Measure(
         id="dp_users",
@@ -217,6 +231,7 @@ MEASURES: tuple[Measure, ...] = (
         framework=_ASCOF_FRAMEWORK,
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
+        rounded=_ASCOF_ROUNDED,
     ),
     Measure(
         id="dp_carers",
@@ -232,6 +247,7 @@ MEASURES: tuple[Measure, ...] = (
         collection=_ASCOF_COLLECTION,
         breaks=_ASCOF_BREAKS,
         not_collected=_CARERS_NOT_COLLECTED,
+        rounded=_ASCOF_ROUNDED,
     ),
     Measure(
         id="dp_clients",

@@ -200,7 +200,7 @@ def _csvw_datatype(series: pd.Series) -> str:
 
 
 def save_table(
-    table: pd.DataFrame, output_dir: str | Path, name: str, record: Mapping[str, Any] | None = None
+    table: Any, output_dir: str | Path, name: str, record: Mapping[str, Any] | None = None
 ) -> Path:
     """Save a table as plain ``<name>.csv`` and its provenance as ``<name>.csv-metadata.json``.
 
@@ -208,6 +208,8 @@ def save_table(
     and pandas read it with no options).  The sidecar follows the W3C CSV on the Web
     metadata layout: the columns with their datatypes, and the provenance ``record``
     (package and data version, geography, parameters) under ``"personalisation:record"``.
+    ``table`` is a DataFrame or a statistics result (:class:`personalisation.stats.Result`,
+    saved as its tidy table; rates are in percent).
 
     Examples
     --------
@@ -221,6 +223,8 @@ def save_table(
     >>> table_record(path)["parameters"]
     {'year': 2021}
     """
+    if hasattr(table, "to_frame") and not isinstance(table, pd.DataFrame):
+        table = table.to_frame()
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"

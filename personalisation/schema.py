@@ -54,6 +54,8 @@ councils where the publication is a sum (:data:`ENGLAND_SUMS`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -108,6 +110,13 @@ GEOGRAPHY_LEVELS: tuple[str, ...] = ("council", "region", "council_type", "engla
 
 #: Status of a cube cell whose council did not exist in that year's geography.
 NOT_IN_GEOGRAPHY = "not-in-geography"
+
+#: One year, as the package reads it everywhere: the year in which the financial year ends
+#: (``2015`` or ``"2015"`` for 2014-15) or the financial year itself (``"2014-15"``).
+Year: TypeAlias = int | np.integer | str
+#: The years a statistic is asked for: one year, several, or ``None`` (each function says
+#: what ``None`` means: every year, or the first and last year with values).
+Years: TypeAlias = Year | Sequence[Year] | None
 
 #: GSS code of England.
 ENGLAND_CODE = "E92000001"

@@ -118,3 +118,24 @@ def test_deprivation_figure():
     assert "Spearman" in first.get_title() and "2018-19" in first.get_title()
     with pytest.raises(ValueError, match="not in the result"):
         pz.plot.deprivation(result, [2010])
+
+
+def test_deprivation_result_and_figure_follow_the_house_contract():
+    from matplotlib.figure import Figure
+
+    cube = pz.load_cube(measures=["sds_users"])
+    result = pz.stats.deprivation(cube, "sds_users", [2019, 2025])
+    frame = result.to_frame()
+    assert frame.attrs == {} and list(frame["year"]) == [2019, 2025]
+    assert result.units["intercept"] == "percent" and result.units["spearman"] == "1"
+    assert result.years == (2019, 2025) and len(result.n_used) == 2
+    assert "Take-up against deprivation" in result.caption()
+    assert "<table" in result._repr_html_()
+    host = Figure(figsize=(8, 4))
+    left, right = host.subplots(1, 2)
+    assert pz.plot.deprivation(result, ax=[left, right], label=0) is host
+    assert left.get_title().startswith("2018-19") and right.get_title().startswith("2024-25")
+    assert left.get_ylabel().startswith("Service users receiving self-directed support")
+    assert [t.get_gid() for t in host.texts].count("source_note") == 1
+    with pytest.raises(ValueError, match="one per year"):
+        pz.plot.deprivation(result, ax=[left])

@@ -98,13 +98,15 @@ def test_cube_holds_2024_25_and_the_2021_22_counts():
 
 def test_dp_mix_answers_council_managed_share_for_2021_22():
     cube = pz.load_cube(measures=["sds_users", "dp_users"], years=[2022])
-    table = stats.dp_mix(cube, 2022).set_index("council")
+    table = stats.dp_mix(cube, "dp_users", 2022).table.set_index("council")
     manchester = table.loc[MANCHESTER]
     assert manchester.source == "counts"
-    assert manchester.share == pytest.approx(650 / 3535)
-    assert manchester.council_managed_share == pytest.approx(1 - 650 / 3535)
+    assert manchester.share == pytest.approx(100 * 650 / 3535)  # percent, like every rate
+    assert manchester.council_managed_share == pytest.approx(100 * (1 - 650 / 3535))
     # a council with a suppressed SALT cell falls back to the published rates, and says so
     north_somerset = table.loc["E06000024"]
     assert north_somerset.source == "values"
-    assert north_somerset.share == pytest.approx(north_somerset.dp_rate / north_somerset.sds_rate)
+    assert north_somerset.share == pytest.approx(
+        100 * north_somerset.dp_rate / north_somerset.sds_rate
+    )
     assert (table.source == "counts").sum() == 66

@@ -57,5 +57,5 @@ def test_quickstart_runs():
     published_2021 = sum(
         1 for r in rows if r["year"] == "2021" and r["measure"] == "sds_users" and r["value"]
     )
-    assert int(namespace["spread"]["n_councils"]) == published_2021
+    assert int(namespace["spread"].row()["n_councils"]) == published_2021
     assert namespace["fig"].axes  # the map is drawn (its content: tests/plot/test_maps.py)

@@ -192,10 +192,10 @@ def test_outputs_record_versions_and_parameters(cube, tmp_path):
         record["data_version"]
         == json.loads((_paths.data_dir() / "metadata.json").read_text())["data_version"]
     )
-    table = pz.stats.variation(cube, measure="sds_users").to_dataframe().reset_index()
+    table = pz.stats.variation(cube, measure="sds_users").to_frame()
     first = outputs.save_table(table, tmp_path / "a", "variation", record)
     second = outputs.save_table(
-        pz.stats.variation(pz.load_cube(), measure="sds_users").to_dataframe().reset_index(),
+        pz.stats.variation(pz.load_cube(), measure="sds_users").to_frame(),
         tmp_path / "b",
         "variation",
         record,

@@ -28,9 +28,9 @@ def test_breaks_between_counts_only_the_breaks_inside():
 def test_change_and_convergence_warn_across_a_break():
     cube = make_cube(n_councils=10, years=[2023, 2024, 2025])
     with pytest.warns(SeriesBreakWarning, match="2024-25.*not comparable"):
-        stats.change(cube, "sds_users", 2024, 2025)
+        stats.change(cube, "sds_users", (2024, 2025))
     with pytest.warns(SeriesBreakWarning, match="2023-24"):
-        stats.convergence(cube, "dp_users", 2023, 2024)
+        stats.convergence(cube, "dp_users", (2023, 2024))
     with warnings.catch_warnings():
         warnings.simplefilter("error", SeriesBreakWarning)
         stats.change(make_cube(n_councils=10, years=[2017, 2018]), "sds_users")

@@ -20,7 +20,7 @@ import pandas as pd
 
 from personalisation import measures as measure_registry
 from personalisation.plot import style
-from personalisation.plot.figure import Figure, new_figure
+from personalisation.plot.figure import Figure
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -71,13 +71,14 @@ def _finish(
     measure: str,
     years: Sequence[int],
     reserve: float = 0.75,
+    own: bool = True,
 ) -> None:
     import textwrap
 
     ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     style.add_source_note(
-        fig, style.source_note(cube, measure=measure, years=years), reserve=reserve
+        fig, style.source_note(cube, measure=measure, years=years), reserve=reserve, own=own
     )
 
 
@@ -101,9 +102,9 @@ def _england_series(
             return None, ""
         from personalisation import stats
 
-        table = stats.regional(cube, measure, years, england=True)
+        table = stats.regional(cube, measure, years, england=True).table
         rows = table[table["group_type"] == "England"]
-        series = pd.Series(100.0 * rows["pooled_rate"].to_numpy(), index=rows["year"].astype(int))
+        series = pd.Series(rows["pooled_rate"].to_numpy(), index=rows["year"].astype(int))
         return series.reindex(years), "England (councils pooled)"
     if isinstance(england, xr.Dataset):
         values = england["value"].sel(measure=measure)
@@ -161,6 +162,7 @@ def trajectories(
     england: bool | xr.Dataset | pd.Series | None = None,
     show_breaks: bool = True,
     figsize: tuple[float, float] = (8.0, 5.5),
+    ax: Axes | None = None,
 ) -> Figure:
     """Every council's value over the years, with the England line and chosen councils.
 
@@ -183,7 +185,10 @@ def trajectories(
     show_breaks
         Mark the measure's registered series breaks (dotted vertical lines).
     figsize
-        Figure size in inches.
+        Figure size in inches (when a figure is made).
+    ax
+        Draw into this Axes (its figure is returned and its layout left alone); default
+        a new figure.
 
     Returns
     -------
@@ -208,9 +213,9 @@ def trajectories(
     data = values.to_numpy().astype(float)
     x = np.asarray(years, dtype=float)
 
-    fig = new_figure(figsize)
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.2)
+    fig, ax, own = style.figure_and_axes(ax, figsize)
+    if own:
+        fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.2)
     segments = np.stack([np.broadcast_to(x, data.shape), data], axis=-1)
     context = LineCollection(
         list(segments), colors=style.CONTEXT_COLOUR, linewidths=0.6, alpha=0.7, zorder=2
@@ -256,14 +261,16 @@ def trajectories(
     ax.set_xlabel("Financial year")
     ax.set_ylabel(_wrapped(style.value_label(cube, measure)))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    _finish(fig, ax, cube, style.figure_title(cube, measure, years), measure, years, reserve=1.1)
+    _finish(fig, ax, cube, style.figure_title(cube, measure, years), measure, years, 1.1, own)
     return fig
 
 
 # --------------------------------------------------------------------------- funnel
 def _level_text(level: float) -> str:
     """0.95 -> '95%', 0.998 -> '99.8%'."""
-    return f"{round(level * 100, 6):g}%"
+    from personalisation import units as u
+
+    return f"{float(u.to_percent(level)):.6g}%"
 
 
 def _stacked_offsets(
@@ -287,42 +294,41 @@ def _stacked_offsets(
 def funnel(
     cube: xr.Dataset,
     measure: str,
-    year: int,
+    year: int | None = None,
     *,
-    overdispersion: str | None = None,
-    levels: Sequence[float] = (0.95, 0.998),
+    result: Any = None,
     label_level: float | None = None,
     highlight: Sequence[str] = (),
-    target: float | None = None,
-    winsor: float = 0.1,
     figsize: tuple[float, float] = (8.0, 5.5),
+    ax: Axes | None = None,
+    **options: Any,
 ) -> Figure:
     """Funnel plot: each council's rate against its denominator, with control limits.
 
-    Flags, target and limits come from :func:`personalisation.stats.funnel` and
-    :func:`personalisation.stats.funnel_limits` (Spiegelhalter 2005); nothing is
-    recomputed here.
+    Draws a :class:`personalisation.stats.FunnelResult`: the one given as ``result=``, or
+    ``stats.funnel(cube, measure, year, **options)`` with the statistics' own defaults
+    (additive overdispersion, arcsine scale, exact binomial limits for small
+    denominators).  Points, limits and flags are the result's numbers; nothing is
+    recomputed with other settings.
 
     Parameters
     ----------
     cube, measure, year
-        Cube, rate measure id and one year (a year with numerators and denominators).
-    overdispersion
-        ``None`` (default: plain binomial limits), ``"additive"`` or
-        ``"multiplicative"``: passed to :func:`personalisation.stats.funnel`.
-    levels
-        Limit levels, drawn dashed (inner) to solid (outer).
+        Cube, rate measure id and one year (default the last year with counts).
+    result
+        A result of :func:`personalisation.stats.funnel` for this cube, measure and year.
     label_level
         Councils flagged outside the limits of this level are labelled with their name
         (default the outermost level).
     highlight
         Council codes or names to draw in colour and label whatever their position.
-    target
-        Target proportion (0-1) instead of the pooled rate.
-    winsor
-        Winsorising share for the overdispersion estimate.
     figsize
-        Figure size in inches.
+        Figure size in inches (when a figure is made).
+    ax
+        Draw into this Axes (its figure is returned); default a new figure.
+    **options
+        Passed to :func:`personalisation.stats.funnel` (``overdispersion``, ``scale``,
+        ``exact_below``, ``winsor``, ``levels``, ``target``); not with ``result=``.
 
     Returns
     -------
@@ -341,44 +347,43 @@ def funnel(
     --------
     >>> import personalisation as pz
     >>> cube = pz.load_cube(measures=["sds_users"])                          # doctest: +SKIP
-    >>> fig = pz.plot.funnel(cube, "sds_users", 2018, overdispersion="additive")  # doctest: +SKIP
+    >>> result = pz.stats.funnel(cube, "sds_users", 2018)                    # doctest: +SKIP
+    >>> fig = pz.plot.funnel(cube, "sds_users", 2018, result=result)         # doctest: +SKIP
     """
     from personalisation import stats
+    from personalisation import units as u
 
     style.check_measure(cube, measure)
-    (year,) = style.check_years(cube, [year])
-    levels = sorted(float(level) for level in levels)
+    if result is None:
+        result = stats.funnel(cube, measure, year, **options)
+    elif options:
+        raise TypeError(
+            f"give either result= or options for stats.funnel, not both: {sorted(options)}"
+        )
+    if result.measure != measure or (year is not None and result.year != int(year)):
+        raise ValueError(f"result= is for {result.measure} {result.year}, not {measure} {year}")
+    year = result.year
+    levels = list(result.levels)
     label_level = levels[-1] if label_level is None else float(label_level)
     if label_level not in levels:
         raise ValueError(f"label_level {label_level} is not one of levels {levels}")
     chosen = _resolve_councils(cube, highlight)
-    table = stats.funnel(
-        cube,
-        measure,
-        year,
-        overdispersion=overdispersion,
-        winsor=winsor,
-        levels=levels,
-        target=target,
-    )
-    attrs = table.attrs
+    table = result.table
     used = table[np.isfinite(table["denominator"]) & np.isfinite(table["rate"])]
     grid = np.linspace(
         max(1.0, 0.8 * used["denominator"].min()), 1.05 * used["denominator"].max(), 300
     )
-    limits = stats.funnel_limits(
-        attrs["target"], grid, levels=levels, phi=attrs["phi_used"], tau2=attrs["tau2_used"]
-    )
+    limits = result.limits(grid)
     lower_columns = [c for c in limits.columns if c.startswith("lower_")]
     flag_columns = [c for c in table.columns if c.startswith("flag_")]
     labels = [c.removeprefix("lower_") for c in lower_columns]
 
-    fig = new_figure(figsize)
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.17)
+    fig, ax, own = style.figure_and_axes(ax, figsize)
+    if own:
+        fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.17)
     points = ax.scatter(
         used["denominator"],
-        100 * used["rate"],
+        used["rate"],
         s=14,
         color="#4a6f8a",
         alpha=0.8,
@@ -388,28 +393,30 @@ def funnel(
     )
     points.set_gid("councils")
     points.council_codes = tuple(used["council"])  # type: ignore[attr-defined]
+    given_target = "target" in options and options["target"] is not None
     target_line = ax.axhline(
-        100 * attrs["target"],
+        result.target,
         color=style.ENGLAND_COLOUR,
         linewidth=1.2,
         zorder=2,
         label=(
-            f"Target {100 * attrs['target']:.1f}%"
-            if target is not None
-            else f"Councils pooled {100 * attrs['target']:.1f}%"
+            f"Target {u.format_rate(result.target)}"
+            if given_target or result.target != result.pooled_rate
+            else f"Councils pooled {u.format_rate(result.target)}"
         ),
     )
     target_line.set_gid("target")
-    adjusted = attrs["phi_used"] != 1.0 or attrs["tau2_used"] != 0.0
+    adjusted = result.phi_used != 1.0 or result.tau2_used != 0.0
+    how = f"{result.scale} scale" + (
+        f", {result.overdispersion} overdispersion" if adjusted else ""
+    )
     for i, (level, label, lower) in enumerate(zip(levels, labels, lower_columns, strict=True)):
         linestyle = "-" if i == len(levels) - 1 else "--"
-        text = f"{_level_text(level)} limits" + (
-            f"\n({overdispersion} overdispersion)" if adjusted else ""
-        )
+        text = f"{_level_text(level)} limits\n({how})"
         for column, legend in ((lower, text), (f"upper_{label}", None)):
             (line,) = ax.plot(
                 limits["denominator"],
-                100 * limits[column],
+                limits[column],
                 color="#666666",
                 linewidth=1.0,
                 linestyle=linestyle,
@@ -423,12 +430,12 @@ def funnel(
     outliers = outliers.sort_values(["rate", "denominator"], ascending=[False, True])
     offsets = _stacked_offsets(
         outliers["denominator"].to_numpy(dtype=float) / max(float(grid[-1]), 1.0),
-        outliers["rate"].to_numpy(dtype=float),
+        u.to_proportion(outliers["rate"].to_numpy(dtype=float)),
     )
     for row, dy in zip(outliers.itertuples(), offsets, strict=True):
         note = ax.annotate(
             row.council_name,
-            (row.denominator, 100 * row.rate),
+            (row.denominator, row.rate),
             xytext=(3, 3 - dy),
             textcoords="offset points",
             fontsize=6,
@@ -446,7 +453,7 @@ def funnel(
         row = rows.iloc[0]
         (marker,) = ax.plot(
             [row["denominator"]],
-            [100 * row["rate"]],
+            [row["rate"]],
             marker="o",
             markersize=7,
             linestyle="none",
@@ -458,7 +465,7 @@ def funnel(
         if np.isfinite(row["rate"]):
             ax.annotate(
                 _council_name(cube, code),
-                (row["denominator"], 100 * row["rate"]),
+                (row["denominator"], row["rate"]),
                 xytext=(4, -8),
                 textcoords="offset points",
                 fontsize=7,
@@ -470,7 +477,7 @@ def funnel(
     )
     notes = []
     if excluded:
-        notes.append(f"Not shown: {excluded} council(s) without counts ({attrs['excluded']}).")
+        notes.append(f"Not shown: {excluded} council(s) without counts ({result.excluded}).")
     if absent:
         notes.append(f"Not a council in {year}: {', '.join(absent)}.")
     if notes:
@@ -480,7 +487,13 @@ def funnel(
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     ax.set_xlim(0, grid[-1])
     _finish(
-        fig, ax, cube, f"{style.figure_title(cube, measure, year)}: funnel plot", measure, [year]
+        fig,
+        ax,
+        cube,
+        f"{style.figure_title(cube, measure, year)}: funnel plot",
+        measure,
+        [year],
+        own=own,
     )
     return fig
 
@@ -502,14 +515,18 @@ def regions(
     *,
     by: str = "region",
     level: float = 0.95,
+    interval: str = "overdispersed",
+    result: Any = None,
     highlight: Sequence[str] = (),
     title: str | None = None,
     figsize: tuple[float, float] = (8.0, 5.5),
+    ax: Axes | None = None,
 ) -> Figure:
     """Councils as points per region, with each region's pooled rate and its interval.
 
-    Pooled rates, Wilson intervals and the England row come from
-    :func:`personalisation.stats.regional`; council points are the cube's values.
+    Draws a :class:`personalisation.stats.RegionalResult` (``result=``, or
+    ``stats.regional(cube, measure, year, by=by, level=level)``): pooled rates, their
+    intervals and the England row; council points are the published values.
 
     Parameters
     ----------
@@ -519,13 +536,22 @@ def regions(
         ``"region"`` or ``"council_type"``.
     level
         Confidence level of the pooled intervals.
+    interval
+        ``"overdispersed"`` (default: allows for councils differing more than binomial
+        sampling, see :func:`personalisation.stats.overdispersed_interval`) or
+        ``"wilson"`` (binomial sampling only: far narrower, as if each group's clients
+        were one sample).
+    result
+        A result of :func:`personalisation.stats.regional` for this cube, measure and year.
     highlight
         Council codes or names drawn in colour and labelled.
     title
         Figure title; default the measure label and period (say which councils a cut of
         the cube holds, e.g. "London boroughs by council type").
     figsize
-        Figure size in inches.
+        Figure size in inches (when a figure is made).
+    ax
+        Draw into this Axes (its figure is returned); default a new figure.
 
     Returns
     -------
@@ -543,11 +569,22 @@ def regions(
     >>> fig = pz.plot.regions(cube, "sds_users", 2018)                   # doctest: +SKIP
     """
     from personalisation import stats
+    from personalisation import units as u
 
     style.check_measure(cube, measure)
     (year,) = style.check_years(cube, [year])
     chosen = _resolve_councils(cube, highlight)
-    table = stats.regional(cube, measure, year, by=by, level=level, england=True)
+    if interval not in ("overdispersed", "wilson"):
+        raise ValueError(f"interval must be 'overdispersed' or 'wilson', not {interval!r}")
+    if result is None:
+        result = stats.regional(cube, measure, year, by=by, level=level, england=True)
+    if result.measure != measure or list(result.years) != [year]:
+        raise ValueError(f"result= is for {result.measure} {result.years}, not {measure} {year}")
+    by, level = result.by, result.level
+    low_column, high_column = (
+        ("od_ci_low", "od_ci_high") if interval == "overdispersed" else ("ci_low", "ci_high")
+    )
+    table = result.table
     groups = table[table["group_type"] != "England"].reset_index(drop=True)
     england = table[table["group_type"] == "England"].iloc[0]
     key_coord = "region_code" if by == "region" else "council_type"
@@ -566,9 +603,9 @@ def regions(
         offset[members] = np.linspace(-0.18, 0.18, len(members)) if len(members) > 1 else 0.0
     y = y + offset
 
-    fig = new_figure(figsize)
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.28, right=0.78, top=0.9, bottom=0.14)
+    fig, ax, own = style.figure_and_axes(ax, figsize)
+    if own:
+        fig.subplots_adjust(left=0.28, right=0.78, top=0.9, bottom=0.14)
     points = ax.scatter(
         data[have],
         y[have],
@@ -581,9 +618,12 @@ def regions(
     points.set_gid("councils")
     points.council_codes = tuple(codes[have])  # type: ignore[attr-defined]
 
-    pooled = 100 * groups["pooled_rate"].to_numpy(dtype=float)
-    low = 100 * groups["ci_low"].to_numpy(dtype=float)
-    high = 100 * groups["ci_high"].to_numpy(dtype=float)
+    pooled = groups["pooled_rate"].to_numpy(dtype=float)
+    low = groups[low_column].to_numpy(dtype=float)
+    high = groups[high_column].to_numpy(dtype=float)
+    # a group of one council has no overdispersion estimate: its Wilson interval is drawn
+    low = np.where(np.isfinite(low), low, groups["ci_low"].to_numpy(dtype=float))
+    high = np.where(np.isfinite(high), high, groups["ci_high"].to_numpy(dtype=float))
     bars = ax.errorbar(
         pooled,
         np.arange(len(groups)),
@@ -593,23 +633,29 @@ def regions(
         markersize=5,
         capsize=3,
         zorder=4,
-        label=f"Pooled rate, {_level_text(level)} interval" if np.isfinite(pooled).any() else None,
+        label=(
+            f"Pooled rate, {_level_text(level)} interval"
+            + (" (between-council variation)" if interval == "overdispersed" else " (Wilson)")
+        )
+        if np.isfinite(pooled).any()
+        else None,
     )
     for artist in bars.get_children():
         artist.set_gid("pooled")
     if np.isfinite(england["pooled_rate"]):
         line = ax.axvline(
-            100 * england["pooled_rate"],
+            england["pooled_rate"],
             color=style.ENGLAND_COLOUR,
             linestyle="--",
             linewidth=1,
             zorder=1,
-            label=f"{_overall_name(cube)} pooled {100 * england['pooled_rate']:.1f}%",
+            label=f"{_overall_name(cube)} pooled {u.format_rate(england['pooled_rate'])}",
         )
         line.set_gid("England")
-        band = ax.axvspan(
-            100 * england["ci_low"], 100 * england["ci_high"], color="#dddddd", zorder=0
-        )
+        band_low, band_high = england[low_column], england[high_column]
+        if not np.isfinite(band_low):
+            band_low, band_high = england["ci_low"], england["ci_high"]
+        band = ax.axvspan(band_low, band_high, color="#dddddd", zorder=0)
         band.set_gid("England")
     if not np.isfinite(pooled).all():
         reasons = sorted({r for r in groups.loc[~np.isfinite(pooled), "reason"] if r})
@@ -635,5 +681,7 @@ def regions(
     ax.set_xlabel(_wrapped(style.value_label(cube, measure)))
     ax.set_ylabel("Region" if by == "region" else "Council type")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    _finish(fig, ax, cube, title or style.figure_title(cube, measure, year), measure, [year])
+    _finish(
+        fig, ax, cube, title or style.figure_title(cube, measure, year), measure, [year], own=own
+    )
     return fig

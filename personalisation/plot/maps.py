@@ -313,6 +313,7 @@ def _single_map(
     figsize: tuple[float, float],
     classification_kwds: Mapping[str, Any] | None,
     label_column: str | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     style.check_measure(cube, measure)
     (year,) = style.check_years(cube, [year])
@@ -321,9 +322,9 @@ def _single_map(
     values = _aligned_values(cube, measure, year, shapes, vintage)
     classes, colours = _classes_for(cube, measure, pooled, scheme, k, classification_kwds)
 
-    fig = new_figure(figsize)
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.09)
+    fig, ax, own = style.figure_and_axes(ax, figsize)
+    if own:
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.09)
     hexes = layout == "hexes"
     _draw_panel(
         ax,
@@ -357,6 +358,7 @@ def _single_map(
         style.source_note(
             cube, measure=measure, years=[year], maps=True, geometry=shapes, vintage=vintage
         ),
+        own=own,
     )
     return fig
 
@@ -382,6 +384,7 @@ def choropleth(
     london_inset: bool = True,
     figsize: tuple[float, float] = (7.5, 9.0),
     classification_kwds: Mapping[str, Any] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Choropleth of one measure in one year, on that year's council boundaries.
 
@@ -404,10 +407,13 @@ def choropleth(
     london_inset
         Add an inset of the London boroughs (region ``E12000007``) when there are any.
     figsize
-        Figure size in inches.
+        Figure size in inches (when a figure is made).
     classification_kwds
         Extra arguments for :func:`mapclassify.classify` (e.g. ``{"bins": [...]}`` with
         ``scheme="UserDefined"``).
+    ax
+        Draw into this Axes (its figure is returned, its layout left alone); default a
+        new figure.
 
     Returns
     -------
@@ -441,6 +447,7 @@ def choropleth(
         london_inset=london_inset,
         figsize=figsize,
         classification_kwds=classification_kwds,
+        ax=ax,
     )
 
 
@@ -456,6 +463,7 @@ def hexmap(
     label_column: str | None = None,
     figsize: tuple[float, float] = (7.5, 9.0),
     classification_kwds: Mapping[str, Any] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Hex map of one measure in one year: one equal-area hexagon per council.
 
@@ -465,7 +473,7 @@ def hexmap(
 
     Parameters
     ----------
-    cube, measure, year, scheme, k, pool_years, figsize, classification_kwds
+    cube, measure, year, scheme, k, pool_years, figsize, classification_kwds, ax
         As for :func:`choropleth`.
     geometry
         Hexagons with ``council_code`` and ``geometry``; default ``geo.hexes(vintage)``.
@@ -495,6 +503,7 @@ def hexmap(
         figsize=figsize,
         classification_kwds=classification_kwds,
         label_column=label_column,
+        ax=ax,
     )
 
 
@@ -511,6 +520,7 @@ def small_multiples(
     london_inset: bool = False,
     panel_size: tuple[float, float] = (3.2, 3.8),
     classification_kwds: Mapping[str, Any] | None = None,
+    ax: Sequence[Axes] | None = None,
 ) -> Figure:
     """One map panel per year with a shared colour scale (breaks pooled over the years).
 
@@ -532,7 +542,10 @@ def small_multiples(
     london_inset
         Add a London inset to every boundary panel.
     panel_size
-        Width and height of one panel in inches.
+        Width and height of one panel in inches (when a figure is made).
+    ax
+        Axes to draw the panels into, one per year, all in one figure (its layout is left
+        alone); default a new figure.
 
     Returns
     -------
@@ -556,22 +569,34 @@ def small_multiples(
         raise ValueError(f"no year of {measure} has any value to draw")
     classes, colours = _classes_for(cube, measure, years, scheme, k, classification_kwds)
 
-    ncols = max(1, min(ncols, len(years)))
-    nrows = math.ceil(len(years) / ncols)
-    fig = new_figure((panel_size[0] * ncols + 2.2, panel_size[1] * nrows + 1.2))
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    fig.subplots_adjust(
-        left=0.01, right=1 - 2.2 / fig.get_figwidth(), top=0.9, bottom=0.08, wspace=0.02
-    )
+    own = ax is None
+    if own:
+        ncols = max(1, min(ncols, len(years)))
+        nrows = math.ceil(len(years) / ncols)
+        fig = new_figure((panel_size[0] * ncols + 2.2, panel_size[1] * nrows + 1.2))
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        fig.subplots_adjust(
+            left=0.01, right=1 - 2.2 / fig.get_figwidth(), top=0.9, bottom=0.08, wspace=0.02
+        )
+    else:
+        axes = np.asarray(ax, dtype=object).ravel()
+        if axes.size < len(years):
+            raise ValueError(
+                f"ax= holds {axes.size} Axes for {len(years)} years: give one per year"
+            )
+        figures = {id(a.figure) for a in axes}
+        if len(figures) != 1:
+            raise ValueError("ax= must hold Axes of one figure")
+        fig = axes[0].figure
     cache: dict[str, Any] = {}
     missing_names: list[str] = []
     vintages: list[str] = []
     last_shapes = None
-    for ax, year in zip(axes, years, strict=False):
+    for panel, year in zip(axes, years, strict=False):
         shapes, vintage = _geometry_for_year(cube, year, geometry, layout, cache, measure)
         values = _aligned_values(cube, measure, year, shapes, vintage)
         _draw_panel(
-            ax,
+            panel,
             shapes,
             values,
             classes,
@@ -581,16 +606,17 @@ def small_multiples(
         )
         london = _is_london(cube, shapes)
         if london_inset and layout == "boundaries" and london.any():
-            _london_inset(ax, shapes, values, classes, colours, london)
-        ax.set_title(style.period(cube, year), fontsize=9, y=1.0)
+            _london_inset(panel, shapes, values, classes, colours, london)
+        panel.set_title(style.period(cube, year), fontsize=9, y=1.0)
         missing_names += [
             f"{name} ({style.period(cube, year)})"
             for name in _council_names(cube, shapes)[~np.isfinite(values)]
         ]
         vintages += [vintage] if vintage else []
         last_shapes = shapes
-    for ax in axes[len(years) :]:
-        fig.delaxes(ax)
+    if own:
+        for spare in axes[len(years) :]:
+            fig.delaxes(spare)
 
     fig.legend(
         handles=_legend_handles(
@@ -602,9 +628,10 @@ def small_multiples(
         title_fontsize=8,
         frameon=False,
     )
-    fig.suptitle(
-        "\n".join(textwrap.wrap(style.figure_title(cube, measure, years), 90)), fontsize=11
-    )
+    if own:
+        fig.suptitle(
+            "\n".join(textwrap.wrap(style.figure_title(cube, measure, years), 90)), fontsize=11
+        )
     note = style.source_note(
         cube,
         measure=measure,
@@ -613,5 +640,5 @@ def small_multiples(
         geometry=last_shapes,
         vintage=max(vintages) if vintages else None,
     )
-    style.add_source_note(fig, note)
+    style.add_source_note(fig, note, own=own)
     return fig

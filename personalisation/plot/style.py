@@ -28,6 +28,7 @@ from personalisation.measures import year_to_period
 
 if TYPE_CHECKING:
     import xarray as xr
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.text import Text
 
@@ -250,13 +251,54 @@ def source_note(
     return " ".join(p if p.endswith((".", "!", "?")) else f"{p}." for p in sentences)
 
 
-def add_source_note(fig: Figure, text: str, *, reserve: float = 0.1) -> Text:
+def figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Any, Axes, bool]:
+    """The figure and Axes to draw into, and whether the figure is ours.
+
+    ``ax=None``: a new :class:`personalisation.plot.figure.Figure` (not registered with
+    pyplot) with one Axes, whose layout the plot function then sets.  An Axes: its own
+    figure, whose layout is left to the caller (``figsize`` is ignored).
+
+    Examples
+    --------
+    >>> fig, ax, own = figure_and_axes(None, (4, 3))
+    >>> own, ax.figure is fig
+    (True, True)
+    >>> figure_and_axes(ax, (8, 8))[2]
+    False
+    """
+    if ax is None:
+        from personalisation.plot.figure import new_figure
+
+        fig = new_figure(figsize)
+        return fig, fig.add_subplot(), True
+    from matplotlib.axes import Axes as _Axes
+
+    if not isinstance(ax, _Axes):
+        raise TypeError(f"ax= must be a matplotlib Axes, not {type(ax).__name__}")
+    return ax.figure, ax, False
+
+
+def add_source_note(
+    fig: Figure, text: str, *, reserve: float = 0.1, own: bool = True
+) -> Text | None:
     """Write ``text`` wrapped at the bottom left of ``fig`` (gid ``'source_note'``).
 
     The figure's bottom margin grows to fit the note plus ``reserve`` inches above it
     (room for tick labels and the x-axis label of charts), so the note never overlaps
-    the plot.
+    the plot.  For a caller's figure (``own=False``, a plot drawn with ``ax=``) the note
+    is written once per figure, and the margin is changed only when the figure has no
+    layout engine of its own.
     """
+    if not own:
+        if any(t.get_gid() == "source_note" for t in fig.texts):
+            return None
+        if fig.get_layout_engine() is not None:
+            note = fig.text(
+                0.01, 0.005, text, ha="left", va="bottom", fontsize=SOURCE_NOTE_SIZE,
+                color="#444444", wrap=True,
+            )  # fmt: skip
+            note.set_gid("source_note")
+            return note
     width = max(60, int(fig.get_figwidth() * 72 / (0.52 * SOURCE_NOTE_SIZE) * 0.95))
     lines = textwrap.wrap(text, width)
     note = fig.text(

@@ -7,20 +7,28 @@ numerator above its denominator) with an error naming the council, the year and 
 measure.  Missing values are never an error: they are reported by :func:`reasons`, one
 text per council-year, so that callers can say how many councils were left out and why.
 
-Conventions used throughout :mod:`personalisation.stats`:
+Conventions used throughout :mod:`personalisation.stats` (see also :mod:`personalisation.units`):
 
-* a council **rate** is the published value divided by 100 (a proportion in [0, 1]);
-  it exists in every year with published values, including the years without
+* a council **rate** is its published value, in percent (the published percentage is the
+  authority); it exists in every year with published values, including the years without
   numerators and denominators (2019-20 and 2021-22..2023-24);
+* **counts** are used only where a statistic needs them: the denominator as the size of
+  the council (interval widths, funnel limits, pooling weights) and the numerator for
+  pooled rates.  Where the publisher rounded the counts to the nearest 5 (ASCOF 2014-15,
+  see :attr:`personalisation.measures.Measure.rounded`), the numerator used is the
+  published rate times the rounded denominator, the row is flagged ``counts_rounded``
+  and every interval or limit from it is approximate;
 * a **pooled** rate is a sum of numerators over a sum of denominators (never an average
   of rates); it needs counts;
-* the **unweighted mean** of council rates is given separately and always named as such.
+* the **unweighted mean** of council rates is given separately and always named as such;
+* a ``suppressed``, ``not-collected`` or ``missing`` cell is never used, whatever counts
+  it carries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 import pandas as pd
@@ -32,6 +40,7 @@ from personalisation.errors import (
     SchemaError,
     UnknownMeasureError,
 )
+from personalisation.schema import Year, Years
 
 #: Status of a council that did not exist in a year's geography (see the cube).
 NOT_IN_GEOGRAPHY = "not-in-geography"
@@ -47,7 +56,7 @@ ZERO_DENOMINATOR = "denominator is zero"
 NOT_IN_DATA = "not in the data"
 
 
-def to_year(year: Any) -> int:
+def to_year(year: Year) -> int:
     """A year as an int; accepts ``2011``, ``"2011"`` or a financial year ``"2010-11"``.
 
     Examples
@@ -118,7 +127,7 @@ def _select_measure(obj: xr.Dataset | xr.DataArray, measure: str | None) -> tupl
 def prepare(
     data: xr.Dataset | xr.DataArray,
     measure: str | None = None,
-    year: Any = None,
+    year: Years = None,
     *,
     require_single_year: bool = False,
 ) -> xr.Dataset:
@@ -175,13 +184,21 @@ def prepare(
             raise SchemaError(
                 f"a DataArray of {obj.name!r} was given; pass the cube, or its 'value' variable"
             )
-        value = obj.astype(float)
+        if "status" not in obj.coords:
+            raise SchemaError(
+                "a DataArray of values has lost each cell's status (published, suppressed, "
+                "not-in-geography...), so councils that did not exist would be counted as "
+                "missing: pass the cube or a Dataset cut from it (cube.sel(...)), or a DataArray "
+                "that keeps a 'status' coordinate (cube.value.assign_coords(status=cube.status))"
+            )
+        status = obj.coords["status"].drop_vars("status").astype(str)
+        value = obj.drop_vars("status").astype(float)
         ds = xr.Dataset(
             {
                 "value": value,
                 "numerator": xr.full_like(value, np.nan),
                 "denominator": xr.full_like(value, np.nan),
-                "status": xr.where(np.isfinite(value), "published", "missing").astype(str),
+                "status": status,
             }
         )
     else:
@@ -204,10 +221,10 @@ def prepare(
     ds = ds.assign_coords(year=[int(y) for y in ds["year"].values])
 
     if year is not None:
-        if require_single_year or not _is_sequence(year):
-            years = [to_year(year)]
-        else:
+        if _is_sequence(year) and not require_single_year:
             years = [to_year(y) for y in year]
+        else:
+            years = [to_year(cast(Year, year))]
         held = [int(y) for y in ds["year"].values]
         unknown = [y for y in years if y not in held]
         if unknown:
@@ -219,9 +236,21 @@ def prepare(
     elif require_single_year and ds.sizes["year"] != 1:
         raise MissingYearError(f"{measure}: year= is required (one year)")
 
+    if ds.sizes["council"] == 0:
+        raise SchemaError(
+            f"{measure}: the selection holds no council; check the cut of the cube "
+            "(cube.sel(...) or a region/council filter) before asking for statistics"
+        )
     for name in ("value", "numerator", "denominator"):
         ds[name] = ds[name].astype(float)
     ds["status"] = ds["status"].astype(str)
+    if not bool(np.isfinite(ds["value"]).any()):
+        selected = ", ".join(str(int(y)) for y in ds["year"].values)
+        summary = summarise_reasons(ds["status"].values.ravel())
+        raise MissingYearError(
+            f"{measure}: no council in the selection has a value in {selected}"
+            + (f" ({summary})" if summary else "")
+        )
     # councils that did not exist in any of the selected years are not part of the question
     gone = (ds["status"] == NOT_IN_GEOGRAPHY).all("year")
     if bool(gone.any()) and not bool(gone.all()):
@@ -235,14 +264,118 @@ def prepare(
         label = registry.get(measure).label
     except UnknownMeasureError:
         label = measure
-    ds.attrs = {"measure": measure, "kind": kind, "label": label}
+    ds.attrs = {
+        "measure": measure,
+        "kind": kind,
+        "label": label,
+        "geography": _geography(data, ds),
+    }
+    ds["counts_rounded"] = _rounded(ds, measure)
     if isinstance(data, xr.DataArray):
         ds.attrs["counts_given"] = "no (a DataArray of values was given)"
     check_counts(ds)
     return ds
 
 
-def _is_sequence(year: Any) -> bool:
+def _geography(data: xr.Dataset | xr.DataArray, ds: xr.Dataset) -> str:
+    """Geography vintage(s) of the selection: the harmonised vintage, else each year's."""
+    if data.attrs.get("geography_vintage"):
+        return f"{data.attrs['geography_vintage']} (harmonised)"
+    if "geography_vintage" in data.coords and "year" in data["geography_vintage"].dims:
+        by_year = dict(
+            zip(
+                (int(y) for y in data["year"].values),
+                (str(v) for v in data["geography_vintage"].values),
+                strict=True,
+            )
+        )
+        vintages = sorted({by_year[int(y)] for y in ds["year"].values if int(y) in by_year})
+        if vintages:
+            return ", ".join(vintages) + " (as published)"
+    return "unknown"
+
+
+def _rounded(ds: xr.Dataset, measure: str) -> xr.DataArray:
+    """True where the publisher rounded the council-year's counts (registry ``rounded``)."""
+    from personalisation import measures as registry
+
+    try:
+        rounded = registry.get(measure).rounded
+    except UnknownMeasureError:
+        rounded = {}
+    years = {registry.period_to_year(p) for p in rounded}
+    by_year = np.array([int(y) in years for y in ds["year"].values])
+    flag = np.isfinite(ds["denominator"].values) & by_year[None, :]
+    return xr.DataArray(
+        flag, dims=("council", "year"), coords={"council": ds["council"], "year": ds["year"]}
+    )
+
+
+def rounded_note(ds: xr.Dataset) -> str:
+    """The registry's note on rounded counts for the years of ``ds`` ('' when none)."""
+    from personalisation import measures as registry
+
+    try:
+        rounded = registry.get(ds.attrs["measure"]).rounded
+    except UnknownMeasureError:
+        return ""
+    held = {int(y) for y in ds["year"].values}
+    texts = [f"{p}: {t}" for p, t in rounded.items() if registry.period_to_year(p) in held]
+    if not texts or not bool(ds["counts_rounded"].any()):
+        return ""
+    return (
+        "counts rounded to the nearest 5 by the publisher ("
+        + "; ".join(texts)
+        + "): the rate used is the published one, the numerator is rate x rounded "
+        "denominator, and intervals and limits there are approximate"
+    )
+
+
+def counts(ds: xr.Dataset, usable: xr.DataArray | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Numerator and denominator used by count-based statistics (NaN where not usable).
+
+    The numerator is the published one, except where the publisher rounded the counts
+    (``counts_rounded``): there it is the published rate times the rounded denominator,
+    so that the rate is the published one in every function.
+
+    Examples
+    --------
+    >>> from personalisation.testing import make_cube
+    >>> ds = prepare(make_cube(n_councils=2), "sds_users", 2016)
+    >>> x, n = counts(ds, reasons(ds, counts=True) == OK)
+    >>> bool((x == ds.numerator.values).all())
+    True
+    """
+    from personalisation import units
+
+    ok = np.asarray(usable, dtype=bool)
+    den = ds["denominator"].values
+    num = np.where(
+        ds["counts_rounded"].values,
+        units.percent_of(ds["value"].values, den),
+        ds["numerator"].values,
+    )
+    return np.where(ok, num, np.nan), np.where(ok, den, np.nan)
+
+
+def census(ds: xr.Dataset, why: xr.DataArray | np.ndarray) -> dict[str, Any]:
+    """Per-year councils used and in force, and the exclusion summary, for a result."""
+    why = np.asarray(why, dtype=object)
+    status = ds["status"].values.astype(str)
+    in_force = status != NOT_IN_GEOGRAPHY
+    used = (why == OK) & in_force
+    return {
+        "measure": ds.attrs["measure"],
+        "label": ds.attrs["label"],
+        "years": tuple(years_of(ds)),
+        "geography": ds.attrs.get("geography", "unknown"),
+        "n_used": tuple(int(x) for x in used.sum(axis=0)),
+        "n_in_force": tuple(int(x) for x in in_force.sum(axis=0)),
+        "excluded": summarise_reasons(why[in_force].ravel()),
+    }
+
+
+def _is_sequence(year: Any) -> TypeGuard[Sequence[Year]]:
     return isinstance(year, Iterable) and not isinstance(year, (str, bytes))
 
 
@@ -284,10 +417,21 @@ def check_counts(ds: xr.Dataset) -> None:
 
 
 def rates(ds: xr.Dataset) -> xr.DataArray:
-    """Council rates: value / 100 for rate measures (a proportion), value for counts."""
-    if ds.attrs["kind"] == "rate":
-        return ds["value"] / 100.0
+    """Council values as published: percent for rate measures, counts for count measures."""
     return ds["value"]
+
+
+def value_units(ds: xr.Dataset) -> str:
+    """CF units of the values: ``'percent'`` for rates, the registry's units for counts."""
+    from personalisation import measures as registry
+    from personalisation import units
+
+    if ds.attrs["kind"] == "rate":
+        return units.PERCENT
+    try:
+        return registry.get(ds.attrs["measure"]).units
+    except UnknownMeasureError:
+        return "count"
 
 
 def has_counts(ds: xr.Dataset) -> xr.DataArray:
@@ -312,8 +456,9 @@ def reasons(ds: xr.Dataset, *, counts: bool) -> xr.DataArray:
     -------
     xarray.DataArray
         str, dims ``(council, year)``: ``''``, the status when it is not ``published`` or
-        ``estimated`` (``suppressed``, ``not-collected``, ``missing``), ``'no published
-        value'``, ``'no numerator/denominator published'`` or ``'denominator is zero'``.
+        ``estimated`` (``suppressed``, ``not-collected``, ``missing``: such a cell is never
+        used, whatever value or counts it carries), ``'no published value'``, ``'no
+        numerator/denominator published'`` or ``'denominator is zero'``.
 
     Examples
     --------
@@ -325,7 +470,8 @@ def reasons(ds: xr.Dataset, *, counts: bool) -> xr.DataArray:
     status = ds["status"].values.astype(str)
     finite_value = np.isfinite(ds["value"].values)
     denominator = ds["denominator"].values
-    usable = has_counts(ds).values if counts else finite_value
+    unusual = ~np.isin(status, ["published", "estimated"])
+    usable = (has_counts(ds).values & finite_value if counts else finite_value) & ~unusual
     why = np.full(status.shape, OK, dtype=object)
     if counts:
         why[~finite_value] = NO_VALUE
@@ -333,7 +479,6 @@ def reasons(ds: xr.Dataset, *, counts: bool) -> xr.DataArray:
         why[np.isfinite(denominator) & (denominator == 0)] = ZERO_DENOMINATOR
     else:
         why[:] = NO_VALUE
-    unusual = ~np.isin(status, ["published", "estimated"])
     why[unusual] = status[unusual]
     why[usable] = OK
     return xr.DataArray(why, dims=ds["value"].dims, coords=ds["value"].coords)
@@ -389,14 +534,11 @@ def proportion_level(level: float) -> float:
     return float(level)
 
 
-def check_threshold(value: float, name: str) -> float:
-    """Check a threshold is a proportion in [0, 1] (30% is 0.3)."""
-    value = float(value)
-    if not np.isfinite(value) or not 0 <= value <= 1:
-        raise ValueError(
-            f"{name} must be a proportion between 0 and 1 (write 30% as 0.3), not {value!r}"
-        )
-    return value
+def check_threshold(value: Any, name: str) -> float:
+    """A rate parameter in percent (see :func:`personalisation.units.parse_rate`)."""
+    from personalisation import units
+
+    return units.parse_rate(value, name)
 
 
 def years_of(ds: xr.Dataset) -> Sequence[int]:

@@ -11,23 +11,32 @@ rate (percent) on the deprivation variable.
 Examples
 --------
 >>> import personalisation as pz
->>> cube = pz.load_cube(measures=["sds_users"])                       # doctest: +SKIP
->>> pz.stats.deprivation(cube, "sds_users", [2019, 2021]).summary     # doctest: +SKIP
+>>> cube = pz.load_cube(measures=["sds_users"])
+>>> result = pz.stats.deprivation(cube, "sds_users", [2019, 2021])
+>>> result.to_frame()["n"].tolist()  # councils with a rate and an IMD value
+[152, 150]
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import stats as sps
 
+from personalisation import units as u
+from personalisation.errors import MissingYearError
+from personalisation.schema import Years
 from personalisation.stats import _validate as v
+from personalisation.stats._result import Result
 
 __all__ = ["DeprivationResult", "deprivation", "spearman_interval"]
+
+#: The first year with an IMD edition held (IMD 2015, set against 2014-15 on).
+FIRST_YEAR = 2015
 
 
 def spearman_interval(rho: float, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -46,43 +55,62 @@ def spearman_interval(rho: float, n: int, level: float = 0.95) -> tuple[float, f
     return float(np.tanh(z - half)), float(np.tanh(z + half))
 
 
-@dataclass
-class DeprivationResult:
-    """Take-up against deprivation, by year.
+@dataclass(frozen=True, repr=False, kw_only=True)
+class DeprivationResult(Result):
+    """Result of :func:`deprivation`: one row per year (the table), plus the councils.
+
+    Columns of the table: ``year, period, edition, variable, n, excluded_count,
+    spearman, ci_low, ci_high`` (of the Spearman correlation), ``p_value, slope`` (rate
+    points, percent, per unit of the variable), ``intercept`` (percent), ``r_squared``.
 
     Attributes
     ----------
     councils
         One row per council and year: ``council, council_name, region_name, year, rate``
         (percent), ``deprivation`` (the IMD variable), ``edition, vintage, included``,
-        ``reason`` (why a council is left out), ``fitted``, ``residual``.
-    summary
-        One row per year: ``year, period, edition, variable, n, excluded, spearman,
-        ci_low, ci_high, p_value, slope`` (rate points per unit of the variable),
-        ``intercept, r_squared``.
+        ``reason`` (why a council is left out), ``fitted``, ``residual`` (percent).
+    variable
+        The IMD variable.
+    level
+        Confidence level of the correlation interval.
     """
 
-    measure: str
-    variable: str
-    councils: pd.DataFrame
-    summary: pd.DataFrame
-    attrs: dict[str, Any] = field(default_factory=dict)
+    councils: pd.DataFrame = None
+    variable: str = ""
+    level: float = 0.95
+    kind: ClassVar[str] = "Take-up against deprivation"
 
-    def to_frame(self) -> pd.DataFrame:
-        """The per-year summary table."""
-        return self.summary.copy()
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The per-year table (same as :attr:`table`)."""
+        return self.table
 
-    def _repr_html_(self) -> str:
-        return (
-            f"<p><b>{self.measure} against {self.variable}</b> ({self.attrs.get('note', '')})</p>"
-            + self.summary.to_html(index=False, float_format=lambda x: f"{x:.3f}")
-        )
+    def _caption_extra(self) -> str:
+        level = u.format_rate(float(u.to_percent(self.level)), 0)
+        return f"against {self.variable}; Spearman {level} intervals"
+
+
+_SUMMARY_COLUMNS = (
+    "year",
+    "period",
+    "edition",
+    "variable",
+    "n",
+    "excluded_count",
+    "spearman",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "slope",
+    "intercept",
+    "r_squared",
+)
 
 
 def deprivation(
     cube: xr.Dataset,
     measure: str = "sds_users",
-    year: Any = None,
+    year: Years = None,
     *,
     variable: str = "imd_average_score",
     level: float = 0.95,
@@ -97,7 +125,8 @@ def deprivation(
     measure
         Rate measure (default ``sds_users``).
     year
-        One year, several, or ``None`` (every year from 2015 with values).
+        One year, several, or ``None`` (every year from 2014-15 with values; the IMD
+        2015 is the first edition held).
     variable
         IMD variable (:data:`personalisation.build.readers.imd.IMD_VARIABLES` values),
         default the average score (higher = more deprived).
@@ -109,17 +138,36 @@ def deprivation(
     Returns
     -------
     DeprivationResult
+        The per-year table (``.to_frame()``) and the councils (``.councils``); rates,
+        fitted values and residuals in percent.
 
     Raises
     ------
     MissingYearError
-        A year not in the cube.
+        A year not in the cube, or only years before 2014-15 (no IMD edition held).
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["sds_users"])
+    >>> result = pz.stats.deprivation(cube, "sds_users", [2019, 2021])
+    >>> result.to_frame()[["period", "edition"]].values.tolist()
+    [['2018-19', 'IMD 2015'], ['2020-21', 'IMD 2019']]
+    >>> bool((result.councils["reason"][~result.councils["included"]] != "").all())
+    True
     """
     from personalisation.covariate_tables import covariates, edition_for_year
 
     ds = v.prepare(cube, measure, year)
-    years = [y for y in v.years_of(ds) if y >= 2015]
-    rates = ds["value"]
+    held = v.years_of(ds)
+    years = [y for y in held if y >= FIRST_YEAR]
+    if not years:
+        raise MissingYearError(
+            f"{ds.attrs['measure']}: no year from {FIRST_YEAR - 1}-{str(FIRST_YEAR)[-2:]} on "
+            f"(the first IMD edition held is IMD 2015); years asked: {', '.join(map(str, held))}"
+        )
+    ds = ds.sel(year=years)
+    why = v.reasons(ds, counts=False).values.copy()
     vintages = (
         dict(
             zip(
@@ -129,40 +177,37 @@ def deprivation(
         if "geography_vintage" in cube.coords
         else {}
     )
+    labels = v.council_frame(ds)[["council", "council_name", "region_name"]]
     frames, summary = [], []
-    for y in years:
+    for j, y in enumerate(years):
         edition = edition_for_year(y)
         vintage = str(vintages.get(y, "")) or None
         imd = covariates(edition, vintage=vintage, variables=[variable], data_dir=data_dir)
         imd = imd.set_index("council_code")
-        rate = rates.sel(year=y).to_series()
-        table = v.council_frame(ds)[["council", "council_name", "region_name"]].copy()
+        table = labels.copy()
         table["year"] = y
-        table["rate"] = rate.reindex(table["council"]).to_numpy()
+        usable = why[:, j] == v.OK
+        table["rate"] = np.where(usable, ds["value"].isel(year=j).values, np.nan)
         table["deprivation"] = imd["value"].reindex(table["council"]).to_numpy()
         table["edition"] = edition
         table["vintage"] = vintage or ""
         status = imd["status"].reindex(table["council"]).fillna("not in the IMD geography")
-        reason = np.where(
-            ~np.isfinite(table["rate"]),
-            "no published rate",
-            np.where(
-                ~np.isfinite(table["deprivation"]),
-                "no IMD value: " + status.astype(str).to_numpy(),
-                "",
-            ),
+        no_imd = usable & ~np.isfinite(table["deprivation"].to_numpy())
+        why[no_imd, j] = "no IMD value"
+        table["reason"] = np.where(
+            no_imd, "no IMD value: " + status.astype(str).to_numpy(), why[:, j].astype(str)
         )
-        table["reason"] = reason
-        table["included"] = table["reason"] == ""
+        table["included"] = table["reason"] == v.OK
         inside = table[table["included"]]
         n = int(len(inside))
-        row = {
+        in_force = ds["status"].isel(year=j).values.astype(str) != v.NOT_IN_GEOGRAPHY
+        row: dict[str, Any] = {
             "year": y,
             "period": f"{y - 1}-{str(y)[-2:]}",
             "edition": edition,
             "variable": variable,
             "n": n,
-            "excluded": int((~table["included"] & np.isfinite(table["rate"])).sum()),
+            "excluded_count": int((~table["included"].to_numpy() & in_force).sum()),
         }
         if n >= 4:
             rho, p = sps.spearmanr(inside["deprivation"], inside["rate"])
@@ -190,14 +235,18 @@ def deprivation(
         table["residual"] = table["rate"] - table["fitted"]
         summary.append(row)
         frames.append(table)
-    councils = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    units = {"intercept": u.PERCENT}
+    units.update(dict.fromkeys(("spearman", "ci_low", "ci_high", "p_value", "r_squared"), "1"))
     return DeprivationResult(
-        measure=measure,
+        table=pd.DataFrame(summary, columns=list(_SUMMARY_COLUMNS)),
+        units=units,
+        notes=(
+            "IMD 2015 for 2014-15..2018-19, IMD 2019 from 2019-20; councils whose boundaries "
+            "changed since the IMD's geography are left out (same-area lineage only)",
+            *(n for n in (v.rounded_note(ds),) if n),
+        ),
+        councils=pd.concat(frames, ignore_index=True),
         variable=variable,
-        councils=councils,
-        summary=pd.DataFrame(summary),
-        attrs={
-            "level": level,
-            "note": "IMD 2015 for 2014-15..2018-19, IMD 2019 from 2019-20; same-area lineage only",
-        },
+        level=level,
+        **v.census(ds, why),
     )

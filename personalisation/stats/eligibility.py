@@ -3,18 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from personalisation import units as u
 from personalisation.errors import MissingYearError, UnknownCouncilError
+from personalisation.schema import Years
 from personalisation.stats import _validate as v
+from personalisation.stats._result import Result
+
+
+@dataclass(frozen=True, repr=False, kw_only=True)
+class EligibilityResult(Result):
+    """Result of :func:`eligibility` (columns: see :func:`eligibility`; rates in percent).
+
+    Attributes
+    ----------
+    pooled
+        One row per year: ``year, pooled_rate, pooled_rate_adjusted`` (percent; summed
+        numerators over summed (eligible) denominators).
+    threshold
+        The target, in percent (``None`` when not given).
+    """
+
+    pooled: pd.DataFrame = None
+    threshold: float | None = None
+    kind: ClassVar[str] = "Take-up among the eligible"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "council_name",
+        "year",
+        "fraction",
+        "rate",
+        "rate_adjusted",
+        "rate_rank",
+        "adjusted_rank",
+        "rank_change",
+        "exceeds_eligible",
+        "reason",
+    )
 
 
 def _fractions(ds: xr.Dataset, fraction: Any) -> np.ndarray:
-    """One eligible fraction per council (scalar, mapping, Series or DataArray on council)."""
+    """One eligible fraction per council as a proportion (scalar, mapping, Series or DataArray
+    on council; each read by :func:`personalisation.units.parse_rate`)."""
     codes = [str(c) for c in ds["council"].values]
     if isinstance(fraction, xr.DataArray):
         fraction = fraction.to_series()
@@ -31,12 +66,12 @@ def _fractions(ds: xr.Dataset, fraction: Any) -> np.ndarray:
                 f"no eligibility fraction for {len(missing)} councils, e.g. {', '.join(missing[:5])}"
                 "; give one per council or a single number"
             )
-        values = np.array([float(lookup[c]) for c in codes])
+        values = np.array(
+            [u.parse_rate(lookup[c], f"fraction[{c}]", allow_zero=False) for c in codes]
+        )
     else:
-        values = np.full(len(codes), float(fraction))
-    if np.any(~np.isfinite(values)) or np.any(values <= 0) or np.any(values > 1):
-        raise ValueError("eligible fractions must be in (0, 1] (0.7 = 70% of the denominator)")
-    return values
+        values = np.full(len(codes), u.parse_rate(fraction, "fraction", allow_zero=False))
+    return u.to_proportion(values)
 
 
 def _rank_by_year(table: pd.DataFrame, column: str) -> pd.Series:
@@ -48,18 +83,19 @@ def _rank_by_year(table: pd.DataFrame, column: str) -> pd.Series:
 def eligibility(
     cube: xr.Dataset,
     measure: str | None = None,
-    year: Any = None,
-    fraction: Any = 0.7,
+    year: Years = None,
     *,
-    threshold: float | None = None,
-) -> pd.DataFrame:
+    fraction: Any = "70%",
+    threshold: Any = None,
+) -> EligibilityResult:
     """Recompute take-up treating only ``fraction`` of the published denominator as eligible.
 
-    ``rate_adjusted = numerator / (fraction * denominator)``.  With one fraction for every
-    council, rates scale by ``1 / fraction`` and the ranking does not move (ties aside);
+    ``rate_adjusted = rate / fraction``: the published rate with only ``fraction`` of the
+    denominator counted (``numerator / (fraction * denominator)``).  With one fraction for
+    every council, rates scale by ``1 / fraction`` and the ranking does not move;
     give a fraction per council (a mapping, Series or DataArray keyed by council code)
     to show how a definition dispute that hits councils differently moves the ranking.
-    An adjusted rate above 1 is kept and flagged (``exceeds_eligible``): more people
+    An adjusted rate above 100% is kept and flagged (``exceeds_eligible``): more people
     received the support than the assumed eligible group holds.
 
     Parameters
@@ -71,20 +107,20 @@ def eligibility(
     year
         One year, a sequence, or ``None`` (all years).
     fraction
-        Eligible share of the denominator: a number in (0, 1] or one per council.
+        Eligible share of the denominator: ``"70%"``, ``proportion(0.7)`` or a bare ``70``
+        (percent), or one such per council.
     threshold
-        Optional target (a proportion): adds ``met`` and ``met_adjusted``.
+        Optional target (``"80%"``): adds ``met`` and ``met_adjusted``.
 
     Returns
     -------
-    pandas.DataFrame
+    EligibilityResult
         One row per council and year: ``council, council_name, council_type, region_code,
         region_name, year, numerator, denominator, fraction, eligible, rate,
-        rate_adjusted, rank, rank_adjusted`` (1 = highest within the year, ties share the
-        lowest rank), ``rank_change`` (``rank - rank_adjusted``; positive = moved up),
-        ``exceeds_eligible``, [``met, met_adjusted``,] ``reason``.  ``attrs``:
-        ``measure``, ``pooled_rate`` and ``pooled_rate_adjusted`` (dicts by year; summed
-        numerators over summed (eligible) denominators).
+        rate_adjusted, rate_rank, adjusted_rank`` (1 = highest within the year, ties share
+        the lowest rank), ``rank_change`` (``rate_rank - adjusted_rank``; positive = moved up),
+        ``exceeds_eligible``, [``met, met_adjusted``,] ``reason``; ``fraction`` is in
+        percent, rates in percent.  ``.pooled``: pooled rates by year.
 
     Raises
     ------
@@ -96,7 +132,7 @@ def eligibility(
     Examples
     --------
     >>> from personalisation.testing import make_cube
-    >>> table = eligibility(make_cube(n_councils=4), "sds_users", 2015, fraction=0.5)
+    >>> table = eligibility(make_cube(n_councils=4), "sds_users", 2015, fraction="50%").to_frame()
     >>> bool(np.allclose(table.rate_adjusted, 2 * table.rate))
     True
     >>> int(table.rank_change.abs().sum())
@@ -117,8 +153,9 @@ def eligibility(
             "recomputed from rates alone"
         )
     ok = (why == v.OK).values
+    x, den = v.counts(ds, ok)
     num = np.where(ok, ds["numerator"].values, np.nan)
-    den = np.where(ok, ds["denominator"].values, np.nan)
+    rate = np.where(ok, ds["value"].values, np.nan)
     eligible = den * fractions[:, None]
     years = v.years_of(ds)
     labels = v.council_frame(ds)
@@ -126,34 +163,44 @@ def eligibility(
     table["year"] = np.tile(years, ds.sizes["council"])
     table["numerator"] = num.ravel()
     table["denominator"] = den.ravel()
-    table["fraction"] = np.repeat(fractions, len(years))
+    table["fraction"] = np.repeat(u.to_percent(fractions), len(years))
     table["eligible"] = eligible.ravel()
-    table["rate"] = (num / den).ravel()
-    table["rate_adjusted"] = (num / eligible).ravel()
-    # rank on rates rounded to 12 significant digits: num/den and num/(den*f) round
-    # differently in floating point, which would otherwise break ties (e.g. several councils
-    # at 100%) differently and move the ranking when every council has the same fraction
+    table["rate"] = rate.ravel()
+    table["rate_adjusted"] = (rate / fractions[:, None]).ravel()
     table["rank"] = _rank_by_year(table, "rate")
     table["rank_adjusted"] = _rank_by_year(table, "rate_adjusted")
     table["rank_change"] = table["rank"] - table["rank_adjusted"]
-    table["exceeds_eligible"] = table["rate_adjusted"] > 1
+    table["exceeds_eligible"] = table["rate_adjusted"] > 100 + 1e-9
     if threshold is not None:
-        for column, rate in (("met", "rate"), ("met_adjusted", "rate_adjusted")):
-            met = pd.array(table[rate] >= threshold - 1e-12, dtype="boolean")
-            met[table[rate].isna().to_numpy()] = pd.NA
+        for column, rate_column in (("met", "rate"), ("met_adjusted", "rate_adjusted")):
+            met = pd.array(table[rate_column] >= threshold - 1e-9, dtype="boolean")
+            met[table[rate_column].isna().to_numpy()] = pd.NA
             table[column] = met
     table["reason"] = why.values.ravel().astype(str)
-    pooled = {}
-    pooled_adjusted = {}
+    table = table.rename(columns={"rank": "rate_rank", "rank_adjusted": "adjusted_rank"})
+    pooled = []
     for j, y in enumerate(years):
         keep = ok[:, j]
-        pooled[y] = float(num[keep, j].sum() / den[keep, j].sum()) if keep.any() else np.nan
-        pooled_adjusted[y] = (
-            float(num[keep, j].sum() / eligible[keep, j].sum()) if keep.any() else np.nan
+        pooled.append(
+            {
+                "year": y,
+                "pooled_rate": float(u.ratio_to_percent(x[keep, j].sum(), den[keep, j].sum()))
+                if keep.any()
+                else np.nan,
+                "pooled_rate_adjusted": float(
+                    u.ratio_to_percent(x[keep, j].sum(), eligible[keep, j].sum())
+                )
+                if keep.any()
+                else np.nan,
+            }
         )
-    table.attrs = {
-        "measure": ds.attrs["measure"],
-        "pooled_rate": pooled,
-        "pooled_rate_adjusted": pooled_adjusted,
-    }
-    return table
+    units = dict.fromkeys(("fraction", "rate", "rate_adjusted"), u.PERCENT)
+    units.update(numerator="people", denominator="people", eligible="people")
+    return EligibilityResult(
+        table=table,
+        units=units,
+        notes=tuple(n for n in (v.rounded_note(ds),) if n),
+        pooled=pd.DataFrame(pooled, columns=["year", "pooled_rate", "pooled_rate_adjusted"]),
+        threshold=threshold,
+        **v.census(ds, why.values),
+    )

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from personalisation import units as u
 from personalisation.errors import MissingYearError, SchemaError
+from personalisation.schema import Years
 from personalisation.stats import _validate as v
+from personalisation.stats._result import Result
 from personalisation.stats.regional import ENGLAND_CODE, pool
+
+
+@dataclass(frozen=True, repr=False, kw_only=True)
+class MixResult(Result):
+    """Result of :func:`dp_mix` (columns: see :func:`dp_mix`; shares in percent).
+
+    Attributes
+    ----------
+    of
+        The measure the share is of (``sds_users``); ``measure`` is the numerator measure.
+    by
+        ``"council"``, ``"region"`` or ``"council_type"``.
+    """
+
+    of: str = "sds_users"
+    by: str = "council"
+    kind: ClassVar[str] = "Share of self-directed support taken as direct payments"
 
 
 def _council_shares(
@@ -23,9 +44,8 @@ def _council_shares(
     dp_why = v.reasons(dp, counts=False).values
     sds_why = v.reasons(sds, counts=False).values
     use_values = ~use_counts & (dp_why == v.OK) & (sds_why == v.OK)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        from_counts = dp["numerator"].values / sds["numerator"].values
-        from_values = dp["value"].values / sds["value"].values
+    from_counts = u.ratio_to_percent(dp["numerator"].values, sds["numerator"].values)
+    from_values = u.ratio_to_percent(dp["value"].values, sds["value"].values)
     share = np.where(use_counts, from_counts, np.where(use_values, from_values, np.nan))
     source = np.where(use_counts, "counts", np.where(use_values, "values", "")).astype(object)
     reason = np.full(share.shape, "", dtype=object)
@@ -41,7 +61,7 @@ def _council_shares(
     zero = (use_counts | use_values) & (base == 0)
     share[zero] = np.nan
     reason[zero] = f"{measure_sds} is zero: no self-directed support to split"
-    over = np.isfinite(share) & (share > 1 + 1e-9)
+    over = np.isfinite(share) & (share > 100 + 1e-7)
     share[over] = np.nan
     reason[over] = f"{measure_dp} above {measure_sds}: inconsistent data"
     source[zero | over] = ""
@@ -55,13 +75,13 @@ def _council_shares(
 
 def dp_mix(
     cube: xr.Dataset,
-    year: Any = None,
+    measure: str = "dp_users",
+    year: Years = None,
     *,
+    of: str = "sds_users",
     by: str = "council",
-    numerator: str = "dp_users",
-    denominator: str = "sds_users",
     level: float = 0.95,
-) -> pd.DataFrame:
+) -> MixResult:
     """Share of self-directed support taken as direct payments, by council or pooled by group.
 
     For a council, the share is ``dp_users`` numerator / ``sds_users`` numerator where
@@ -75,22 +95,24 @@ def dp_mix(
     ----------
     cube
         The cube, holding both measures.
+    measure
+        The direct-payment measure (default ``dp_users``; ``dp_carers`` for carers).
     year
         One year, a sequence of years, or ``None`` (all years).
+    of
+        The self-directed-support measure it is a share of (``sds_users`` or ``sds_carers``).
     by
         ``"council"``, ``"region"`` or ``"council_type"``.
-    numerator, denominator
-        The two rate measures (default ``dp_users`` over ``sds_users``; use
-        ``dp_carers`` over ``sds_carers`` for carers).
     level
         Confidence level of the pooled Wilson intervals.
 
     Returns
     -------
-    pandas.DataFrame
+    MixResult
+        Shares, rates and intervals in percent.
         ``by="council"``: one row per council and year, columns ``council, council_name,
         council_type, region_code, region_name, year, dp_count, sds_count, dp_rate,
-        sds_rate, share, council_managed_share`` (``1 - share``: the share of personal
+        sds_rate, share, council_managed_share`` (``100 - share``: the share of personal
         budgets managed by the council rather than taken as a direct payment, exact
         because self-directed support is direct payments plus council-managed budgets),
         ``source`` (``'counts'``, ``'values'`` or ``''``: from counts, e.g. the 2021-22
@@ -100,7 +122,7 @@ def dp_mix(
         payments above self-directed support).
         ``by="region"`` / ``"council_type"``: one row per group and year, then England:
         ``group_type, group, group_name, year, n_councils, n_shares, n_counts, dp_count,
-        sds_count, pooled_share, ci_low, ci_high, council_managed_share`` (``1 -
+        sds_count, pooled_share, ci_low, ci_high, council_managed_share`` (``100 -
         pooled_share``), ``unweighted_mean, reason``.
 
     Raises
@@ -117,14 +139,19 @@ def dp_mix(
     >>> sds = cube.sel(measure="sds_users")
     >>> cube["denominator"].loc[dict(measure="dp_users")] = sds.denominator
     >>> cube["numerator"].loc[dict(measure="dp_users")] = sds.numerator // 2
-    >>> cube["value"].loc[dict(measure="dp_users")] = 100 * (sds.numerator // 2) / sds.denominator
-    >>> table = dp_mix(cube, 2015)
-    >>> bool((table.share <= 0.5).all()), set(table.source)
+    >>> from personalisation.units import ratio_to_percent
+    >>> cube["value"].loc[dict(measure="dp_users")] = ratio_to_percent(
+    ...     sds.numerator // 2, sds.denominator)
+    >>> table = dp_mix(cube, "dp_users", 2015).to_frame()
+    >>> bool((table.share <= 50).all()), set(table.source)
     (True, {'counts'})
     """
     if not isinstance(cube, xr.Dataset):
         raise SchemaError("dp_mix needs the cube (a Dataset holding both measures)")
     level = v.proportion_level(level)
+    if by not in ("council", "region", "council_type"):
+        raise ValueError(f"by= must be 'council', 'region' or 'council_type', not {by!r}")
+    numerator, denominator = measure, of
     single = year is not None and not v._is_sequence(year)
     dp = v.prepare(cube, numerator, year)
     sds = v.prepare(cube, denominator, year)
@@ -144,15 +171,18 @@ def dp_mix(
         table["year"] = np.tile(years, dp.sizes["council"])
         table["dp_count"] = dp_count.ravel()
         table["sds_count"] = sds_count.ravel()
-        table["dp_rate"] = (dp["value"].values / 100).ravel()
-        table["sds_rate"] = (sds["value"].values / 100).ravel()
+        table["dp_rate"] = dp["value"].values.ravel()
+        table["sds_rate"] = sds["value"].values.ravel()
         table["share"] = share.ravel()
-        table["council_managed_share"] = 1 - table["share"]
+        table["council_managed_share"] = u.complement(table["share"])
         table["source"] = source.ravel().astype(str)
         table["same_denominator"] = same.ravel()
         table["reason"] = reason.ravel().astype(str)
-        table.attrs = {"numerator": numerator, "denominator": denominator}
-        return table
+        units = dict.fromkeys(("dp_rate", "sds_rate", "share", "council_managed_share"), u.PERCENT)
+        units.update(dp_count="people", sds_count="people")
+        return MixResult(
+            table=table, units=units, of=denominator, by=by, **_census(dp, sds, reason)
+        )
 
     keys, names = v.group_codes(dp, by)
     group_type = "region" if by == "region" else "council type"
@@ -185,7 +215,7 @@ def dp_mix(
                     "pooled_share": pooled,
                     "ci_low": low,
                     "ci_high": high,
-                    "council_managed_share": 1 - pooled,
+                    "council_managed_share": float(u.complement(pooled)),
                     "unweighted_mean": float(np.nanmean(shares))
                     if np.isfinite(shares).any()
                     else np.nan,
@@ -193,5 +223,14 @@ def dp_mix(
                 }
             )
     table = pd.DataFrame(rows)
-    table.attrs = {"numerator": numerator, "denominator": denominator, "by": by}
-    return table
+    units = dict.fromkeys(
+        ("pooled_share", "ci_low", "ci_high", "council_managed_share", "unweighted_mean"), u.PERCENT
+    )
+    units.update(dp_count="people", sds_count="people")
+    return MixResult(table=table, units=units, of=denominator, by=by, **_census(dp, sds, reason))
+
+
+def _census(dp: xr.Dataset, sds: xr.Dataset, reason: np.ndarray) -> dict[str, Any]:
+    out = v.census(dp, np.where(reason == "", v.OK, reason))
+    out["label"] = f"{dp.attrs['label']} as a share of {sds.attrs['label'].lower()}"
+    return out

@@ -1,19 +1,24 @@
-"""Regional (and council-type) comparison: pooled rates with Wilson intervals, spread, rank."""
+"""Regional (and council-type) comparison: pooled rates with intervals, spread and rank."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import special
+from scipy import stats as sps
 
+from personalisation import units as u
 from personalisation.errors import MissingYearError
-from personalisation.schema import ENGLAND_CODE
+from personalisation.schema import ENGLAND_CODE, Years
 from personalisation.stats import _validate as v
+from personalisation.stats._result import Result
 from personalisation.stats.uncertainty import wilson_interval
 
-#: Columns of :func:`regional`, in order.
+#: Columns of :class:`RegionalResult`, in order.
 REGIONAL_COLUMNS: tuple[str, ...] = (
     "group_type",
     "group",
@@ -27,16 +32,35 @@ REGIONAL_COLUMNS: tuple[str, ...] = (
     "pooled_rate",
     "ci_low",
     "ci_high",
+    "dispersion",
+    "od_ci_low",
+    "od_ci_high",
     "unweighted_mean",
-    "min_rate",
-    "q1_rate",
-    "median_rate",
-    "q3_rate",
-    "max_rate",
+    "lowest",
+    "q1",
+    "p50",
+    "q3",
+    "highest",
     "iqr",
-    "rank",
+    "pooled_rank",
+    "counts_rounded",
     "excluded",
     "reason",
+)
+
+_PERCENT_COLUMNS = (
+    "pooled_rate",
+    "ci_low",
+    "ci_high",
+    "od_ci_low",
+    "od_ci_high",
+    "unweighted_mean",
+    "lowest",
+    "q1",
+    "p50",
+    "q3",
+    "highest",
+    "iqr",
 )
 
 
@@ -50,39 +74,125 @@ def pool(
     Returns
     -------
     tuple
-        ``(numerator, denominator, rate, ci_low, ci_high)``; NaN when nothing can be summed.
+        ``(numerator, denominator, rate, ci_low, ci_high)``, the rate and interval in
+        percent; NaN when nothing can be summed.
 
     Examples
     --------
     >>> pool(np.array([10.0, 30.0]), np.array([100.0, 100.0]))[:3]
-    (40.0, 200.0, 0.2)
+    (40.0, 200.0, 20.0)
     """
+    numerators = np.asarray(numerators, dtype=float)
+    denominators = np.asarray(denominators, dtype=float)
     ok = np.isfinite(numerators) & np.isfinite(denominators) & (denominators > 0)
     if not ok.any():
         return (np.nan,) * 5
     num = float(numerators[ok].sum())
     den = float(denominators[ok].sum())
     low, high = wilson_interval(num, den, level)
-    return num, den, num / den, float(low), float(high)
+    return num, den, float(u.ratio_to_percent(num, den)), float(low), float(high)
+
+
+def overdispersed_interval(
+    numerators: np.ndarray, denominators: np.ndarray, level: float = 0.95
+) -> tuple[float, float, float]:
+    """Quasi-binomial interval of a pooled rate: ``(phi, low, high)``, low/high in percent.
+
+    With ``p`` the pooled rate, ``N`` the summed denominators and ``k`` councils, the
+    Pearson dispersion is ``phi = sum((x_i - n_i p)**2 / (n_i p (1 - p))) / (k - 1)``; the
+    interval is ``expit(logit(p) +/- z * sqrt(max(phi, 1) / (N p (1 - p))))``, the Wald
+    interval of an intercept-only binomial GLM with Pearson scale (statsmodels
+    ``GLM(..., family=Binomial(), var_weights=n).fit(scale="X2")``), never narrower
+    than the binomial one.  It describes how precisely the group's pooled rate is known
+    when councils differ more than binomial sampling allows.  NaN with fewer than two
+    councils or a pooled rate of 0 or 100%.
+
+    Examples
+    --------
+    >>> phi, low, high = overdispersed_interval(np.array([10.0, 30.0]), np.array([100.0, 100.0]))
+    >>> round(phi, 2), round(low, 1), round(high, 1)
+    (12.5, 6.8, 46.0)
+    """
+    x = np.asarray(numerators, dtype=float)
+    n = np.asarray(denominators, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(n) & (n > 0)
+    x, n = x[ok], n[ok]
+    if x.size < 2:
+        return np.nan, np.nan, np.nan
+    p = x.sum() / n.sum()
+    if not 0 < p < 1:
+        return np.nan, np.nan, np.nan
+    phi = float(np.sum((x - n * p) ** 2 / (n * p * (1 - p))) / (x.size - 1))
+    z = sps.norm.ppf(1 - (1 - v.proportion_level(level)) / 2)
+    se = np.sqrt(max(phi, 1.0) / (n.sum() * p * (1 - p)))
+    centre = special.logit(p)
+    low, high = special.expit(centre - z * se), special.expit(centre + z * se)
+    return phi, float(u.to_percent(low)), float(u.to_percent(high))
 
 
 def _spread(values: np.ndarray) -> dict[str, float]:
     values = values[np.isfinite(values)]
+    keys = ("unweighted_mean", "lowest", "q1", "p50", "q3", "highest", "iqr")
     if values.size == 0:
-        return dict.fromkeys(
-            ("unweighted_mean", "min_rate", "q1_rate", "median_rate", "q3_rate", "max_rate", "iqr"),
-            np.nan,
-        )
+        return dict.fromkeys(keys, np.nan)
     q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
     return {
         "unweighted_mean": float(values.mean()),
-        "min_rate": float(values.min()),
-        "q1_rate": float(q1),
-        "median_rate": float(median),
-        "q3_rate": float(q3),
-        "max_rate": float(values.max()),
+        "lowest": float(values.min()),
+        "q1": float(q1),
+        "p50": float(median),
+        "q3": float(q3),
+        "highest": float(values.max()),
         "iqr": float(q3 - q1),
     }
+
+
+@dataclass(frozen=True, repr=False, kw_only=True)
+class RegionalResult(Result):
+    """Result of :func:`regional`: one row per group and year (England last).
+
+    Columns: ``group_type`` (``'region'``, ``'council type'``, ``'England'``), ``group``
+    (region code, council type, or ``E92000001``), ``group_name``, ``year``,
+    ``n_councils``, ``n_rates`` (councils with a usable value), ``n_counts`` (with
+    counts), ``numerator``, ``denominator`` (sums of the published counts), ``pooled_rate``
+    (percent; where the publisher rounded the counts it is the sum of published rate times
+    denominator over the summed denominators, flagged ``counts_rounded``), ``ci_low,
+    ci_high`` (Wilson interval: binomial sampling only, as if the group's clients were
+    one sample), ``dispersion`` (Pearson phi of the group's councils about the pooled
+    rate), ``od_ci_low, od_ci_high`` (overdispersion-adjusted interval: see
+    :func:`overdispersed_interval`), ``unweighted_mean, lowest, q1, p50, q3, highest,
+    iqr`` (of the councils' published rates, so they exist in years without counts),
+    ``pooled_rank`` (1 = highest pooled rate within the year, ties share the lowest
+    rank; NaN without a pooled rate), ``counts_rounded`` (some counts were rounded by
+    the publisher: the pooled rate and intervals are approximate), ``excluded`` and
+    ``reason`` (why the pooled rate is NaN or partial).
+
+    Attributes
+    ----------
+    by, level
+        What was asked.
+    """
+
+    by: str = "region"
+    level: float = 0.95
+    kind: ClassVar[str] = "Pooled rates by group"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "group_name",
+        "year",
+        "n_councils",
+        "n_counts",
+        "pooled_rate",
+        "ci_low",
+        "ci_high",
+        "od_ci_low",
+        "od_ci_high",
+        "unweighted_mean",
+        "lowest",
+        "p50",
+        "highest",
+        "pooled_rank",
+        "reason",
+    )
 
 
 def _group_row(
@@ -91,22 +201,26 @@ def _group_row(
     name: str,
     year: int,
     member: np.ndarray,
-    ds_year: xr.Dataset,
+    x: np.ndarray,
+    n: np.ndarray,
+    published_numerators: np.ndarray,
+    rounded: np.ndarray,
+    council_values: np.ndarray,
     why_counts: np.ndarray,
     why_value: np.ndarray,
     level: float,
     counts_held: bool,
+    counts_given: bool,
 ) -> dict[str, Any]:
-    num = ds_year["numerator"].values[member]
-    den = ds_year["denominator"].values[member]
     ok_counts = why_counts[member] == v.OK
-    council_rates = (ds_year["value"].values[member] / 100.0)[why_value[member] == v.OK]
-    numerator, denominator, rate, low, high = pool(
-        np.where(ok_counts, num, np.nan), np.where(ok_counts, den, np.nan), level
-    )
+    council_rates = council_values[member][why_value[member] == v.OK]
+    _, denominator, rate, low, high = pool(x[member], n[member], level)
+    published = published_numerators[member][ok_counts]
+    numerator = float(published.sum()) if published.size else np.nan
+    phi, od_low, od_high = overdispersed_interval(x[member], n[member], level)
     n_councils = int(member.sum())
     n_counts = int(ok_counts.sum())
-    if "counts_given" in ds_year.attrs:
+    if not counts_given:
         reason = "pooled rate needs counts: pass the cube, not a DataArray of values"
     elif not counts_held:
         reason = f"no numerators/denominators published for {year}: pooled rate not computable"
@@ -129,7 +243,11 @@ def _group_row(
         "pooled_rate": rate,
         "ci_low": low,
         "ci_high": high,
+        "dispersion": phi,
+        "od_ci_low": od_low,
+        "od_ci_high": od_high,
         **_spread(council_rates),
+        "counts_rounded": bool((rounded[member] & ok_counts).any()),
         "excluded": v.summarise_reasons(why_counts[member] if counts_held else why_value[member]),
         "reason": reason,
     }
@@ -138,24 +256,25 @@ def _group_row(
 def regional(
     cube: xr.Dataset | xr.DataArray,
     measure: str | None = None,
-    year: Any = None,
+    year: Years = None,
     *,
     by: str = "region",
     level: float = 0.95,
     england: bool = True,
-) -> pd.DataFrame:
-    """Each region's (or council type's) pooled rate with a Wilson interval, spread and rank.
+) -> RegionalResult:
+    """Each region's (or council type's) pooled rate with its intervals, spread and rank.
 
     The pooled rate of a group is the sum of its councils' numerators over the sum of
-    their denominators (never an average of rates), with a Wilson score interval.  The
-    council spread (``unweighted_mean``, min, quartiles, max, IQR) is of the councils'
-    published rates (value / 100), so it exists in years without counts; the pooled rate
-    there is NaN with a ``reason``.
+    their denominators (never an average of rates), with two intervals: the Wilson score
+    interval (binomial sampling only) and an overdispersion-adjusted one (councils differ
+    far more than binomial sampling allows: see :func:`overdispersed_interval`).  The
+    council spread is of the councils' published rates, so it exists in years without
+    counts; the pooled rate there is NaN with a ``reason``.
 
     Parameters
     ----------
     cube
-        The cube (a DataArray of values gives spreads only).
+        The cube (a DataArray of values, with its status, gives spreads only).
     measure
         Rate measure id.
     year
@@ -164,23 +283,14 @@ def regional(
         ``"region"`` or ``"council_type"`` (county, unitary authority, metropolitan
         district, London borough).
     level
-        Confidence level of the Wilson interval.
+        Confidence level of the intervals.
     england
-        Append one England row per year (all councils pooled; ``rank`` NaN).
+        Append one England row per year (all councils pooled; ``pooled_rank`` NaN).
 
     Returns
     -------
-    pandas.DataFrame
-        One row per group and year (groups sorted by code, England last), columns
-        ``group_type`` (``'region'``, ``'council type'``, ``'England'``), ``group`` (region
-        code, council type, or ``E92000001``), ``group_name``, ``year``, ``n_councils``,
-        ``n_rates`` (councils with a value), ``n_counts`` (councils with counts),
-        ``numerator``, ``denominator``, ``pooled_rate``, ``ci_low``, ``ci_high``,
-        ``unweighted_mean``, ``min_rate``, ``q1_rate``, ``median_rate``, ``q3_rate``,
-        ``max_rate``, ``iqr``, ``rank`` (1 = highest pooled rate within the year, ties
-        share the lowest rank; NaN without a pooled rate), ``excluded`` (e.g.
-        ``'suppressed: 1'``) and ``reason`` (why the pooled rate is NaN or partial).
-        Rates are proportions.
+    RegionalResult
+        See :class:`RegionalResult`; rates in percent.
 
     Raises
     ------
@@ -192,10 +302,10 @@ def regional(
     Examples
     --------
     >>> from personalisation.testing import make_cube
-    >>> table = regional(make_cube(n_councils=9, n_regions=3), "sds_users", 2015)
-    >>> len(table), list(table.group_type.unique())
+    >>> result = regional(make_cube(n_councils=9, n_regions=3), "sds_users", 2015)
+    >>> len(result), list(result["group_type"].unique())
     (4, ['region', 'England'])
-    >>> table["n_councils"].tolist(), int(table["rank"].notna().sum())
+    >>> result["n_councils"].tolist(), int(result["pooled_rank"].notna().sum())
     ([3, 3, 3, 9], 3)
     """
     level = v.proportion_level(level)
@@ -211,31 +321,27 @@ def regional(
             f"{ds.attrs['measure']} {v.years_of(ds)[0]}: no council has a value ("
             f"{v.summarise_reasons(why_value.values.ravel())})"
         )
+    x_all, n_all = v.counts(ds, why_counts.values == v.OK)
+    values = np.where(why_value.values == v.OK, ds["value"].values, np.nan)
+    rounded = ds["counts_rounded"].values
+    counts_given = "counts_given" not in ds.attrs
     group_type = "region" if by == "region" else "council type"
     rows = []
     for j, year_j in enumerate(v.years_of(ds)):
-        ds_year = ds.isel(year=j)
         wc = why_counts.values[:, j]
         wv = why_value.values[:, j]
-        counts_held = bool(np.isfinite(ds_year["numerator"].values).any())
+        counts_held = bool(np.isfinite(ds["numerator"].values[:, j]).any())
+        num_j = ds["numerator"].values[:, j]
+        args = (x_all[:, j], n_all[:, j], num_j, rounded[:, j], values[:, j], wc, wv, level)
         year_rows = [
             _group_row(
-                group_type,
-                key,
-                names[key],
-                year_j,
-                keys == key,
-                ds_year,
-                wc,
-                wv,
-                level,
-                counts_held,
+                group_type, key, names[key], year_j, keys == key, *args, counts_held, counts_given
             )
             for key in sorted(names)
         ]
         ranks = pd.Series([r["pooled_rate"] for r in year_rows]).rank(ascending=False, method="min")
         for row, rank in zip(year_rows, ranks, strict=True):
-            row["rank"] = rank
+            row["pooled_rank"] = rank
         rows.extend(year_rows)
         if england:
             row = _group_row(
@@ -244,14 +350,21 @@ def regional(
                 "England",
                 year_j,
                 np.ones(keys.size, bool),
-                ds_year,
-                wc,
-                wv,
-                level,
+                *args,
                 counts_held,
+                counts_given,
             )
-            row["rank"] = np.nan
+            row["pooled_rank"] = np.nan
             rows.append(row)
     table = pd.DataFrame(rows, columns=list(REGIONAL_COLUMNS))
-    table.attrs = {"measure": ds.attrs["measure"], "by": by, "level": level}
-    return table
+    units = dict.fromkeys(_PERCENT_COLUMNS, u.PERCENT)
+    units.update(numerator="people", denominator="people", dispersion=u.DIMENSIONLESS)
+    notes = tuple(n for n in (v.rounded_note(ds),) if n)
+    return RegionalResult(
+        table=table,
+        units=units,
+        notes=notes,
+        by=by,
+        level=level,
+        **v.census(ds, why_value.values),
+    )

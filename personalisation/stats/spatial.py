@@ -1,66 +1,103 @@
 """Spatial dependence of council rates: global Moran's I and local LISA clusters.
 
+Neighbours are contiguous councils: with the default ``weights="queen"`` two councils
+are neighbours when their boundaries share at least one point (an edge or a corner);
+``"rook"`` needs a shared edge.  Weights are row-standardised.  Rates can be the
+published ones or empirical-Bayes standardised rates (Assuncao & Reis 1999, esda's
+``Moran_Rate``), which shrink councils with small denominators (the Isles of Scilly's
+11-22 clients) so that they do not drive the statistic.
+
 geopandas, libpysal and esda are imported inside :func:`moran` only; libpysal and esda come
 with the ``spatial`` extra (``pip install 'personalisation[spatial]'``).
+
+References
+----------
+Assuncao RM, Reis EA (1999). A new proposal to adjust Moran's I for population density.
+*Statistics in Medicine* 18:2147-2162.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from personalisation import units as u
 from personalisation._optional import require
 from personalisation.errors import MissingYearError, SchemaError
+from personalisation.schema import Years
 from personalisation.stats import _validate as v
+from personalisation.stats._result import Result
 
 #: LISA quadrant labels (esda's q: 1 HH, 2 LH, 3 LL, 4 HL).
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 NOT_SIGNIFICANT, ISLAND, NO_DATA = "not significant", "island", "no data"
 
 
-@dataclass(frozen=True)
-class MoranResult:
+@dataclass(frozen=True, repr=False, kw_only=True)
+class MoranResult(Result):
     """Result of :func:`moran`.
+
+    ``table`` (the local statistics) has one row per council in the data: ``council,
+    council_name, region_name, rate`` (published, percent), ``n_neighbours, local_I,
+    p_value, quadrant, reason``.  ``quadrant`` is ``'HH'``, ``'LL'``, ``'HL'``, ``'LH'``
+    (significant at ``significance``), ``'not significant'``, ``'island'`` (no
+    neighbour with data) or ``'no data'`` (no rate or no boundary; ``reason`` says
+    which).  ``p_value`` is esda's conditional randomisation pseudo p-value (one-sided,
+    in the direction of the local statistic).
 
     Attributes
     ----------
     I, expected_I
         Global Moran's I and its expectation under no autocorrelation (``-1 / (n - 1)``).
-    p_value
+    p_sim
         Pseudo p-value from ``permutations`` random permutations (seeded, so repeatable;
         esda's ``p_sim``, one-sided in the direction of the observed I).
     z_sim
         I standardised by the permutation mean and standard deviation.
     n
-        Councils in the analysis (finite rate, a boundary and at least one neighbour).
-    local
-        One row per council in the data: ``council, council_name, region_name, rate,
-        n_neighbours, local_I, p_value, quadrant, reason``.  ``quadrant`` is ``'HH'``,
-        ``'LL'``, ``'HL'``, ``'LH'`` (significant at ``significance``), ``'not
-        significant'``, ``'island'`` (no neighbour with data) or ``'no data'`` (no rate
-        or no boundary; ``reason`` says which).  ``p_value`` is esda's conditional
-        randomisation pseudo p-value (one-sided, in the direction of the local statistic).
-    measure, year, weights, permutations, seed, significance
-        What was asked.
+        Councils in the analysis (a rate, a boundary and at least one neighbour).
+    year, weights, rates, permutations, seed, significance
+        What was asked (``rates`` is ``"published"`` or ``"empirical Bayes"``).
     """
 
-    I: float  # noqa: E741 - the statistic's name
-    expected_I: float
-    p_value: float
-    z_sim: float
-    n: int
-    local: pd.DataFrame
-    measure: str
-    year: int
-    weights: str
-    permutations: int
-    seed: int
-    significance: float
+    I: float = np.nan  # noqa: E741 - the statistic's name
+    expected_I: float = np.nan
+    p_sim: float = np.nan
+    z_sim: float = np.nan
+    n: int = 0
+    year: int = 0
+    weights: str = "queen"
+    rates: str = "published"
+    permutations: int = 999
+    seed: int = 12345
+    significance: float = 0.05
+    kind: ClassVar[str] = "Moran's I"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "council_name",
+        "region_name",
+        "rate",
+        "n_neighbours",
+        "local_I",
+        "p_value",
+        "quadrant",
+        "reason",
+    )
+
+    @property
+    def local(self) -> pd.DataFrame:
+        """The local table (same as :attr:`table`)."""
+        return self.table
+
+    def _caption_extra(self) -> str:
+        return (
+            f"I = {self.I:.3f} (expected {self.expected_I:.3f}, pseudo p = {self.p_sim:.3f}); "
+            f"{self.weights} contiguity, {self.rates} rates, {self.n} councils analysed"
+        )
 
 
 def _code_column(boundaries: Any, code_column: str | None) -> pd.Index:
@@ -77,7 +114,7 @@ def _code_column(boundaries: Any, code_column: str | None) -> pd.Index:
 def moran(
     cube: xr.Dataset | xr.DataArray,
     measure: str | None = None,
-    year: Any = None,
+    year: Years = None,
     *,
     boundaries: Any = None,
     weights: str = "queen",
@@ -86,6 +123,7 @@ def moran(
     significance: float = 0.05,
     islands: str = "drop",
     code_column: str | None = None,
+    rates: str = "published",
 ) -> MoranResult:
     """Global Moran's I and local (LISA) clusters of council rates in one year.
 
@@ -103,7 +141,7 @@ def moran(
     measure
         Measure id.
     year
-        One year.
+        One year; default the last year with values (with counts for ``rates="eb"``).
     boundaries
         GeoDataFrame of council polygons; the council code is read from ``code_column``,
         else a ``council``, ``council_code``, ``code`` or ``gss_code`` column, else the index.  Default:
@@ -120,6 +158,11 @@ def moran(
         ``"drop"`` or ``"nearest"`` (see above).
     code_column
         Column of ``boundaries`` holding council codes.
+    rates
+        ``"published"`` (the published rates) or ``"eb"`` (empirical-Bayes standardised
+        rates from the numerators and denominators: esda's ``Moran_Rate`` and
+        ``Moran_Local_Rate`` with ``adjusted=True``; needs a year with counts, councils
+        without counts are left out).
 
     Returns
     -------
@@ -151,10 +194,23 @@ def moran(
         raise ValueError(f"weights must be 'queen' or 'rook', not {weights!r}")
     if islands not in ("drop", "nearest"):
         raise ValueError(f"islands must be 'drop' or 'nearest', not {islands!r}")
-    if year is None or v._is_sequence(year):
+    if rates not in ("published", "eb"):
+        raise ValueError(f"rates must be 'published' or 'eb', not {rates!r}")
+    if v._is_sequence(year):
         raise MissingYearError("moran needs one year (year=2020, say)")
     if permutations < 1:
         raise ValueError("permutations must be at least 1")
+    eb = rates == "eb"
+    if year is None:
+        whole = v.prepare(cube, measure)
+        usable = (v.reasons(whole, counts=eb) == v.OK).any("council").values
+        held = [y for y, k in zip(v.years_of(whole), usable, strict=True) if k]
+        if not held:
+            raise MissingYearError(
+                f"{whole.attrs['measure']}: no year has "
+                + ("numerators and denominators" if eb else "values")
+            )
+        year = held[-1]
     ds = v.prepare(cube, measure, year, require_single_year=True)
     year_int = v.years_of(ds)[0]
     if boundaries is None:
@@ -172,7 +228,10 @@ def moran(
 
     codes = [str(c) for c in ds["council"].values]
     rate = v.rates(ds).values[:, 0]
-    why = v.reasons(ds, counts=False).values[:, 0].astype(object)
+    why_all = v.reasons(ds, counts=eb)
+    why = why_all.values[:, 0].astype(object)
+    events, base = v.counts(ds, why_all.values == v.OK)
+    events, base = events[:, 0], base[:, 0]
     polygon_codes = _code_column(boundaries, code_column)
     if polygon_codes.has_duplicates:
         raise SchemaError("boundaries hold more than one row for some council codes")
@@ -236,8 +295,16 @@ def moran(
             # esda warns that its default ("directed") local alternative will change
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
-            glob = esda.Moran(y, w, permutations=permutations)
-            local = esda.Moran_Local(y, w, permutations=permutations, seed=seed, n_jobs=1)
+            if eb:
+                e = np.array([events[position[c]] for c in analysed])
+                b = np.array([base[position[c]] for c in analysed])
+                glob = esda.Moran_Rate(e, b, w, adjusted=True, permutations=permutations)
+                local = esda.Moran_Local_Rate(
+                    e, b, w, adjusted=True, permutations=permutations, seed=seed, n_jobs=1
+                )
+            else:
+                glob = esda.Moran(y, w, permutations=permutations)
+                local = esda.Moran_Local(y, w, permutations=permutations, seed=seed, n_jobs=1)
     finally:
         np.random.set_state(state)  # noqa: NPY002
     for i, code in enumerate(analysed):
@@ -248,16 +315,18 @@ def moran(
         significant = local.p_sim[i] < significance
         table.loc[row, "quadrant"] = QUADRANTS[int(local.q[i])] if significant else NOT_SIGNIFICANT
     return MoranResult(
+        table=table,
+        units={"rate": v.value_units(ds), "local_I": u.DIMENSIONLESS},
         I=float(glob.I),
         expected_I=float(glob.EI),
-        p_value=float(glob.p_sim),
+        p_sim=float(glob.p_sim),
         z_sim=float(glob.z_sim),
         n=len(analysed),
-        local=table,
-        measure=ds.attrs["measure"],
         year=year_int,
         weights=weights,
+        rates="empirical Bayes" if eb else "published",
         permutations=permutations,
         seed=seed,
         significance=significance,
+        **v.census(ds, np.where(table["council"].isin(analysed), v.OK, table["reason"])[:, None]),
     )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
+from personalisation import units as u
 from personalisation.errors import MissingYearError
+from personalisation.schema import Year, Years
 from personalisation.stats import _validate as v
+from personalisation.stats._result import Result
 from personalisation.stats.regional import pool
 
 
@@ -66,30 +71,113 @@ def between_share(values: np.ndarray, groups: np.ndarray) -> float:
     return float(between / total)
 
 
-_VARIABLES = (
+#: Columns of :class:`VariationResult`, in order.
+COLUMNS: tuple[str, ...] = (
+    "year",
     "n_councils",
     "n_excluded",
-    "min",
-    "min_council",
-    "min_council_name",
-    "max",
-    "max_council",
-    "max_council_name",
+    "lowest",
+    "n_lowest",
+    "lowest_councils",
+    "lowest_codes",
+    "highest",
+    "n_highest",
+    "highest_councils",
+    "highest_codes",
     "p10",
     "q1",
-    "median",
+    "p50",
     "q3",
     "p90",
     "iqr",
     "p90_p10_ratio",
     "unweighted_mean",
-    "std",
+    "sd",
     "cv",
     "gini",
     "between_region_share",
     "pooled_rate",
     "excluded",
 )
+
+_STRINGS = ("lowest_councils", "lowest_codes", "highest_councils", "highest_codes", "excluded")
+_INTEGERS = ("year", "n_councils", "n_excluded", "n_lowest", "n_highest")
+_RATIOS = ("p90_p10_ratio", "cv", "gini", "between_region_share")
+
+
+@dataclass(frozen=True, repr=False, kw_only=True)
+class VariationResult(Result):
+    """Result of :func:`variation`: one row per year.
+
+    Columns: ``year``, ``n_councils`` (councils with a usable value), ``n_excluded``,
+    ``lowest`` / ``highest`` (the extreme values), ``n_lowest`` / ``n_highest`` (how
+    many councils share them: ties are reported, never broken), ``lowest_councils`` /
+    ``highest_councils`` (their names, ``'; '``-joined, in code order) and
+    ``lowest_codes`` / ``highest_codes``, ``p10, q1, p50, q3, p90`` (linear
+    interpolation), ``iqr``, ``p90_p10_ratio`` (NaN when ``p10`` is 0),
+    ``unweighted_mean``, ``sd`` (sample, ddof=1), ``cv`` (sd / unweighted mean),
+    ``gini``, ``between_region_share`` (see :func:`between_share`), ``pooled_rate``
+    (summed numerators over summed denominators; NaN in years without counts) and
+    ``excluded`` (reasons with counts).  Values, quantiles, IQR, sd and the pooled rate
+    are in the measure's units (percent, or percentage points for spreads, for rates).
+    """
+
+    kind: ClassVar[str] = "Variation across councils"
+    shown: ClassVar[tuple[str, ...] | None] = (
+        "year",
+        "n_councils",
+        "lowest",
+        "n_lowest",
+        "highest",
+        "n_highest",
+        "highest_councils",
+        "p10",
+        "q1",
+        "p50",
+        "q3",
+        "p90",
+        "iqr",
+        "unweighted_mean",
+        "sd",
+        "gini",
+        "pooled_rate",
+        "excluded",
+    )
+
+    def row(self, year: Year | None = None) -> pd.Series:
+        """The row of one year (the only year when the result holds one).
+
+        Examples
+        --------
+        >>> from personalisation.testing import make_cube
+        >>> result = variation(make_cube(n_councils=5), "sds_users", 2015)
+        >>> int(result.row()["n_councils"])
+        5
+        """
+        if year is None:
+            if len(self.table) != 1:
+                raise MissingYearError(
+                    f"{self.measure}: the result holds {len(self.table)} years; give year="
+                )
+            return self.table.iloc[0]
+        year = v.to_year(year)
+        match = self.table[self.table["year"] == year]
+        if match.empty:
+            raise MissingYearError(f"{self.measure}: no year {year} in this result")
+        return match.iloc[0]
+
+
+def _extreme(x: np.ndarray, codes: np.ndarray, names: np.ndarray, high: bool) -> dict[str, Any]:
+    target = x.max() if high else x.min()
+    tie = np.isclose(x, target, rtol=0, atol=1e-9)
+    order = np.argsort(codes[tie], kind="stable")
+    side = "highest" if high else "lowest"
+    return {
+        side: float(target),
+        f"n_{side}": int(tie.sum()),
+        f"{side}_councils": "; ".join(names[tie][order]),
+        f"{side}_codes": "; ".join(codes[tie][order]),
+    }
 
 
 def _one_year(
@@ -110,33 +198,26 @@ def _one_year(
         "excluded": v.summarise_reasons(why),
     }
     if x.size == 0:
-        for key in _VARIABLES:
-            out.setdefault(key, "" if key.endswith(("council", "council_name")) else np.nan)
+        for key in COLUMNS:
+            out.setdefault(key, "" if key in _STRINGS else (0 if key in _INTEGERS else np.nan))
         return out
-    # ties broken by council code, so the answer does not depend on council order
-    order = np.lexsort((codes[ok], x))
-    low, high = order[0], np.lexsort((codes[ok], -x))[0]
     p10, q1, median, q3, p90 = np.quantile(x, [0.1, 0.25, 0.5, 0.75, 0.9])
     mean = float(x.mean())
-    std = float(x.std(ddof=1)) if x.size > 1 else np.nan
+    sd = float(x.std(ddof=1)) if x.size > 1 else np.nan
+    out.update(_extreme(x, codes[ok], names[ok], high=False))
+    out.update(_extreme(x, codes[ok], names[ok], high=True))
     out.update(
         {
-            "min": float(x[low]),
-            "min_council": str(codes[ok][low]),
-            "min_council_name": str(names[ok][low]),
-            "max": float(x[high]),
-            "max_council": str(codes[ok][high]),
-            "max_council_name": str(names[ok][high]),
             "p10": float(p10),
             "q1": float(q1),
-            "median": float(median),
+            "p50": float(median),
             "q3": float(q3),
             "p90": float(p90),
             "iqr": float(q3 - q1),
             "p90_p10_ratio": float(p90 / p10) if p10 > 0 else np.nan,
             "unweighted_mean": mean,
-            "std": std,
-            "cv": std / mean if mean > 0 else np.nan,
+            "sd": sd,
+            "cv": sd / mean if mean > 0 else np.nan,
             "gini": gini(x),
             "between_region_share": between_share(x, regions[ok]),
             "pooled_rate": pool(num, den)[2] if kind == "rate" else np.nan,
@@ -148,38 +229,29 @@ def _one_year(
 def variation(
     cube: xr.Dataset | xr.DataArray,
     measure: str | None = None,
-    year: Any = None,
-) -> xr.Dataset:
+    year: Years = None,
+) -> VariationResult:
     """How much councils differ on one measure, in one year or in every year at once.
 
-    Council rates are the published values / 100 (proportions) for rate measures and the
-    values themselves for count measures; only finite values count.  Every statistic is
-    of councils, unweighted; the pooled rate (summed numerators / summed denominators
-    over councils with counts) is given alongside, NaN in years without counts.
+    Council values are the published values (percent for rate measures, counts for
+    count measures); only usable values count (a suppressed or missing cell never does).
+    Every statistic is of councils, unweighted; the pooled rate (summed numerators /
+    summed denominators over councils with counts) is given alongside, NaN in years
+    without counts.
 
     Parameters
     ----------
     cube
-        The cube or a cut of it (a DataArray of ``value`` is enough).
+        The cube or a Dataset cut from it (a DataArray must keep its ``status``).
     measure
         Measure id.
     year
-        One year (the result has a scalar ``year`` coordinate), a sequence of years, or
-        ``None`` for all years (dim ``year``).
+        One year, a sequence of years, or ``None`` for all years.
 
     Returns
     -------
-    xarray.Dataset
-        Variables ``n_councils`` (councils with a value), ``n_excluded``, ``excluded``
-        (reasons with counts, e.g. ``'suppressed: 2'``), ``min``, ``min_council``,
-        ``min_council_name``, ``max``, ``max_council``, ``max_council_name`` (ties go to
-        the lowest council code), ``p10``, ``q1``, ``median``, ``q3``, ``p90`` (linear
-        interpolation), ``iqr``, ``p90_p10_ratio`` (NaN when ``p10`` is 0),
-        ``unweighted_mean``, ``std`` (sample, ddof=1), ``cv`` (std / unweighted mean),
-        ``gini``, ``between_region_share`` (share of the sum of squares of council values
-        that lies between region means: see :func:`between_share`) and ``pooled_rate``.
-        Years with no council value have NaN and ``n_councils == 0``.  ``attrs``:
-        ``measure``, ``kind``, ``units`` (``'proportion'`` for rates).
+    VariationResult
+        One row per year; see :class:`VariationResult`.
 
     Raises
     ------
@@ -191,10 +263,10 @@ def variation(
     >>> from personalisation.testing import make_cube
     >>> cube = make_cube(n_councils=10, years=[2015, 2016])
     >>> result = variation(cube, "sds_users")
-    >>> result["gini"].dims, int(result["n_councils"].sel(year=2015))
-    (('year',), 10)
-    >>> float(variation(cube, "sds_users", 2015)["max"]) == cube.value.sel(
-    ...     measure="sds_users", year=2015).max().item() / 100
+    >>> result["year"].tolist(), int(result.row(2015)["n_councils"])
+    ([2015, 2016], 10)
+    >>> float(variation(cube, "sds_users", 2015).row()["highest"]) == cube.value.sel(
+    ...     measure="sds_users", year=2015).max().item()
     True
     """
     single = year is not None and not v._is_sequence(year)
@@ -211,28 +283,18 @@ def variation(
     names = np.array([str(c) for c in ds["council_name"].values])
     regions = np.array([str(c) for c in ds["region_code"].values])
     counts_ok = v.reasons(ds, counts=True).values == v.OK
-    num = np.where(counts_ok, ds["numerator"].values, np.nan)
-    den = np.where(counts_ok, ds["denominator"].values, np.nan)
-    rows = [
-        _one_year(values[:, j], why[:, j], codes, names, regions, num[:, j], den[:, j], kind)
-        for j in range(ds.sizes["year"])
-    ]
-    data: dict[str, Any] = {}
-    for key in _VARIABLES:
-        column = [row[key] for row in rows]
-        if isinstance(column[0], str):
-            dtype: type = object
-        elif key in ("n_councils", "n_excluded"):
-            dtype = int
-        else:
-            dtype = float
-        data[key] = ("year", np.array(column, dtype=dtype))
-    result = xr.Dataset(data, coords={"year": v.years_of(ds)})
-    result.attrs = {
-        "measure": ds.attrs["measure"],
-        "kind": kind,
-        "units": "proportion" if kind == "rate" else "count",
-    }
-    if single:
-        result = result.isel(year=0)
-    return result
+    num, den = v.counts(ds, counts_ok)
+    rows = []
+    for j, year_j in enumerate(v.years_of(ds)):
+        row = _one_year(values[:, j], why[:, j], codes, names, regions, num[:, j], den[:, j], kind)
+        row["year"] = year_j
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    for key in _INTEGERS:
+        table[key] = table[key].astype(int)
+    value_units = v.value_units(ds)
+    units = {c: value_units for c in COLUMNS if c not in _STRINGS + _INTEGERS + _RATIOS}
+    units.update(dict.fromkeys(_RATIOS, u.DIMENSIONLESS))
+    units["pooled_rate"] = u.PERCENT if kind == "rate" else value_units
+    notes = tuple(n for n in (v.rounded_note(ds),) if n and kind == "rate")
+    return VariationResult(table=table, units=units, notes=notes, **v.census(ds, why))

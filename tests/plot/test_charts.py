@@ -44,8 +44,8 @@ def test_trajectories_draws_every_council_england_and_highlights(cube):
     assert context.council_codes == tuple(cube.council.values)
 
     (england,) = _by_gid(ax.lines, "England")
-    table = stats.regional(cube, "sds_users", [2014, 2015, 2016])
-    expected = 100 * table.loc[table.group_type == "England", "pooled_rate"].to_numpy()
+    table = stats.regional(cube, "sds_users", [2014, 2015, 2016]).table
+    expected = table.loc[table.group_type == "England", "pooled_rate"].to_numpy()
     np.testing.assert_allclose(england.get_ydata(), expected)
 
     for code in ("E06000004", "E06000009"):
@@ -84,34 +84,47 @@ def test_trajectories_england_options(cube):
 
 
 # --------------------------------------------------------------------------- funnel
-def test_funnel_limits_points_and_outlier_labels(cube):
+def test_funnel_draws_the_stats_result_with_its_defaults(cube):
     fig = funnel(cube, "sds_users", 2015, highlight=["Council 2"])
     (ax,) = fig.axes
-    table = stats.funnel(cube, "sds_users", 2015, overdispersion=None)
+    result = stats.funnel(cube, "sds_users", 2015)  # the same defaults, no other settings
+    table = result.table
     used = table[np.isfinite(table.rate)]
     (points,) = _by_gid(ax.collections, "councils")
     assert len(points.get_offsets()) == len(used)
-    np.testing.assert_allclose(points.get_offsets()[:, 1], 100 * used.rate.to_numpy())
+    # the points are the published values of the cube, the same numbers as in the table
+    published = cube.value.sel(measure="sds_users", year=2015).sel(council=list(used.council))
+    np.testing.assert_array_equal(points.get_offsets()[:, 1], published.to_numpy())
+    np.testing.assert_array_equal(points.get_offsets()[:, 1], used.rate.to_numpy())
 
     for label in ("95", "998"):
         lines = _by_gid(ax.lines, f"limit_{label}")
         assert len(lines) == 2  # lower and upper
         x = lines[0].get_xdata()
-        limits = stats.funnel_limits(table.attrs["target"], x)
-        np.testing.assert_allclose(lines[0].get_ydata(), 100 * limits[f"lower_{label}"])
-        np.testing.assert_allclose(lines[1].get_ydata(), 100 * limits[f"upper_{label}"])
+        limits = stats.funnel_limits(
+            result.target,
+            x,
+            tau2=result.tau2_used,
+            phi=result.phi_used,
+            scale=result.scale,
+            exact_below=result.exact_below,
+        )
+        np.testing.assert_allclose(lines[0].get_ydata(), limits[f"lower_{label}"])
+        np.testing.assert_allclose(lines[1].get_ydata(), limits[f"upper_{label}"])
     (target,) = _by_gid(ax.lines, "target")
-    assert target.get_ydata()[0] == pytest.approx(100 * table.attrs["pooled_rate"])
+    assert target.get_ydata()[0] == pytest.approx(result.pooled_rate)
+    assert target.get_label() == f"Councils pooled {result.pooled_rate:.1f}%"
 
     flagged = set(used.loc[used.flag_998 != "inside", "council_name"]) - {"Council 2"}
     labelled = {t.get_text() for t in _by_gid(ax.texts, "outlier_label")}
-    assert flagged and labelled == flagged
+    assert labelled == flagged
     (marker,) = _by_gid(ax.lines, "E06000002")
     row = table.set_index("council").loc["E06000002"]
-    assert (marker.get_xdata()[0], marker.get_ydata()[0]) == (row.denominator, 100 * row.rate)
+    assert (marker.get_xdata()[0], marker.get_ydata()[0]) == (row.denominator, row.rate)
     assert ax.get_xlabel() == "Denominator (people)"
     assert "(%)" in ax.get_ylabel()
     assert ax.get_title() == "Service users receiving self-directed support, 2014-15: funnel plot"
+    assert any("arcsine scale" in t.get_text() for t in ax.get_legend().get_texts())
     missing = int((~np.isfinite(table.rate)).sum())
     assert missing > 0
     (excluded,) = _by_gid(ax.texts, "excluded_note")
@@ -119,19 +132,38 @@ def test_funnel_limits_points_and_outlier_labels(cube):
     assert "synthetic" in _note(fig)
 
 
-def test_funnel_overdispersion_passed_to_stats(cube):
-    fig = funnel(cube, "sds_users", 2016, overdispersion="additive")
+def test_funnel_options_go_to_stats_or_a_result_is_drawn(cube):
+    result = stats.funnel(cube, "sds_users", 2016, overdispersion=None, scale="proportion")
+    fig = funnel(cube, "sds_users", 2016, result=result)
     (ax,) = fig.axes
-    table = stats.funnel(cube, "sds_users", 2016, overdispersion="additive")
-    assert table.attrs["tau2_used"] > 0
-    flagged = set(table.loc[table.flag_998.isin(["above", "below"]), "council_name"])
+    flagged = set(result.table.loc[result["flag_998"].isin(["above", "below"]), "council_name"])
     assert {t.get_text() for t in _by_gid(ax.texts, "outlier_label")} == flagged
     (upper,) = _by_gid(ax.lines, "limit_998")[1:]
-    limits = stats.funnel_limits(
-        table.attrs["target"], upper.get_xdata(), tau2=table.attrs["tau2_used"]
+    np.testing.assert_allclose(
+        upper.get_ydata(), result.limits(upper.get_xdata())["upper_998"].to_numpy()
     )
-    np.testing.assert_allclose(upper.get_ydata(), 100 * limits["upper_998"])
-    assert any("additive overdispersion" in t.get_text() for t in ax.get_legend().get_texts())
+    same = funnel(cube, "sds_users", 2016, overdispersion=None, scale="proportion")
+    (again,) = _by_gid(same.axes[0].lines, "limit_998")[1:]
+    np.testing.assert_allclose(again.get_ydata(), upper.get_ydata())
+    with pytest.raises(TypeError, match="not both"):
+        funnel(cube, "sds_users", 2016, result=result, scale="logit")
+    with pytest.raises(ValueError, match="result= is for"):
+        funnel(cube, "sds_users", 2015, result=result)
+
+
+def test_every_chart_draws_into_a_given_axes(cube):
+    from matplotlib.figure import Figure
+
+    host = Figure(figsize=(12, 4))
+    left, middle, right = host.subplots(1, 3)
+    assert funnel(cube, "sds_users", 2016, ax=left) is host
+    assert regions(cube, "sds_users", 2016, ax=middle) is host
+    assert trajectories(cube, "sds_users", ax=right) is host
+    assert _by_gid(left.collections, "councils") and _by_gid(middle.collections, "councils")
+    assert _by_gid(right.collections, "councils")
+    assert len(host.axes) == 3
+    # one source note for the figure, whatever was drawn into it
+    assert len([t for t in host.texts if t.get_gid() == "source_note"]) == 1
 
 
 def test_funnel_year_without_counts(cube):
@@ -143,14 +175,26 @@ def test_funnel_year_without_counts(cube):
 def test_regions_points_pooled_rates_and_england(cube):
     fig = regions(cube, "sds_users", 2016, highlight=["Council 5"])
     (ax,) = fig.axes
-    table = stats.regional(cube, "sds_users", 2016)
+    table = stats.regional(cube, "sds_users", 2016).table
     groups = table[table.group_type == "region"]
     assert [t.get_text() for t in ax.get_yticklabels()] == groups.group_name.tolist()
     (diamonds,) = [line for line in _by_gid(ax.lines, "pooled") if line.get_marker() == "D"]
-    np.testing.assert_allclose(diamonds.get_xdata(), 100 * groups.pooled_rate.to_numpy())
+    np.testing.assert_allclose(diamonds.get_xdata(), groups.pooled_rate.to_numpy())
     (england,) = _by_gid(ax.lines, "England")
-    england_rate = table.loc[table.group_type == "England", "pooled_rate"].item()
-    assert england.get_xdata()[0] == pytest.approx(100 * england_rate)
+    england_row = table.loc[table.group_type == "England"].iloc[0]
+    assert england.get_xdata()[0] == pytest.approx(england_row.pooled_rate)
+    assert england.get_label() == f"England pooled {england_row.pooled_rate:.1f}%"
+    # the default interval allows for between-council variation; the band is England's
+    (band,) = _by_gid(ax.patches, "England")
+    xs = (band.get_x(), band.get_x() + band.get_width())
+    assert xs == (
+        pytest.approx(england_row.od_ci_low),
+        pytest.approx(england_row.od_ci_high),
+    )
+    assert any("between-council" in t.get_text() for t in ax.get_legend().get_texts())
+    wilson = regions(cube, "sds_users", 2016, interval="wilson").axes[0]
+    (band,) = _by_gid(wilson.patches, "England")
+    assert band.get_x() == pytest.approx(england_row.ci_low)
 
     (points,) = _by_gid(ax.collections, "councils")
     values = cube.value.sel(measure="sds_users", year=2016)

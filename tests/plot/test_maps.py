@@ -300,3 +300,23 @@ def test_a_map_with_no_data_names_the_measure_and_year() -> None:
             ValueError, match=r"no data to map: measure 'sds_users' .* 2021 .*suppressed"
         ):
             draw(cube, measure="sds_users", year=2021)
+
+
+def test_maps_draw_into_given_axes(london_cube, squares):
+    from matplotlib.figure import Figure
+
+    geometry = squares(london_cube)
+    host = Figure(figsize=(12, 4))
+    one, two, three, four = host.subplots(1, 4)
+    assert choropleth(london_cube, "sds_users", 2016, geometry=geometry, ax=one) is host
+    assert _collection(one, "councils") is not None
+    assert (
+        small_multiples(london_cube, "sds_users", [2015, 2016], geometry=geometry, ax=[two, three])
+        is host
+    )
+    assert [two.get_title(), three.get_title()] == ["2014-15", "2015-16"]
+    assert len([t for t in host.texts if t.get_gid() == "source_note"]) == 1
+    with pytest.raises(ValueError, match="one per year"):
+        small_multiples(london_cube, "sds_users", [2015, 2016], geometry=geometry, ax=[four])
+    with pytest.raises(TypeError, match="matplotlib Axes"):
+        choropleth(london_cube, "sds_users", 2016, geometry=geometry, ax="left")

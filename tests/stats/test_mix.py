@@ -29,46 +29,48 @@ def _cube(sds_num, dp_num, den, sds_value=None, dp_value=None, years=(2015,)):
 
 def test_share_from_counts_and_pooled_by_region():
     cube = _cube([80, 50, 60, 90], [20, 50, 30, 45], [100, 100, 200, 100])
-    table = stats.dp_mix(cube, 2015)
-    np.testing.assert_allclose(table["share"], [0.25, 1.0, 0.5, 0.5])
+    table = stats.dp_mix(cube, "dp_users", 2015)
+    np.testing.assert_allclose(table["share"], [25.0, 100.0, 50.0, 50.0])
     assert set(table["source"]) == {"counts"} and table["same_denominator"].all()
-    regions = stats.dp_mix(cube, 2015, by="region")
-    ne = regions.iloc[0]  # councils 1 and 3: (20 + 30) / (80 + 60)
-    assert ne["pooled_share"] == pytest.approx(50 / 140)
-    assert ne["unweighted_mean"] == pytest.approx((0.25 + 0.5) / 2)
+    regions = stats.dp_mix(cube, "dp_users", 2015, by="region")
+    ne = regions.table.iloc[0]  # councils 1 and 3: (20 + 30) / (80 + 60)
+    assert ne["pooled_share"] == pytest.approx(100 * 50 / 140)
+    assert ne["unweighted_mean"] == pytest.approx((25 + 50) / 2)
     low, high = proportion_confint(50, 140, method="wilson")
-    assert (ne["ci_low"], ne["ci_high"]) == (pytest.approx(low), pytest.approx(high))
-    england = regions.iloc[-1]
-    assert england["pooled_share"] == pytest.approx(145 / 280)
+    assert (ne["ci_low"], ne["ci_high"]) == (pytest.approx(100 * low), pytest.approx(100 * high))
+    england = regions.table.iloc[-1]
+    assert england["pooled_share"] == pytest.approx(100 * 145 / 280)
 
 
 def test_share_from_values_when_no_counts():
     nan = [np.nan] * 3
     cube = _cube(nan, nan, nan, sds_value=[80.0, 40.0, np.nan], dp_value=[20.0, 10.0, 5.0])
-    table = stats.dp_mix(cube, 2015)
-    np.testing.assert_allclose(table["share"], [0.25, 0.25, np.nan])
+    table = stats.dp_mix(cube, "dp_users", 2015)
+    np.testing.assert_allclose(table["share"], [25.0, 25.0, np.nan])
     assert table["source"].tolist() == ["values", "values", ""]
-    assert table.loc[2, "reason"] == "sds_users: no published value"
-    regions = stats.dp_mix(cube, 2015, by="region")
+    assert table.table.loc[2, "reason"] == "sds_users: no published value"
+    regions = stats.dp_mix(cube, "dp_users", 2015, by="region")
     assert regions["pooled_share"].isna().all()
-    assert regions.iloc[0]["reason"] == "no council has both counts: pooled share not computable"
-    assert regions.iloc[-1]["unweighted_mean"] == pytest.approx(0.25)
+    assert (
+        regions.table.iloc[0]["reason"] == "no council has both counts: pooled share not computable"
+    )
+    assert regions.table.iloc[-1]["unweighted_mean"] == pytest.approx(25)
 
 
 def test_inconsistent_and_zero_are_nan_with_reason():
     cube = _cube([0, 30, 50], [0, 40, 10], [100, 100, 100])
-    table = stats.dp_mix(cube, 2015)
-    assert np.isnan(table["share"].iloc[0]) and "sds_users is zero" in table.loc[0, "reason"]
+    table = stats.dp_mix(cube, "dp_users", 2015)
+    assert np.isnan(table["share"].iloc[0]) and "sds_users is zero" in table["reason"].iloc[0]
     assert np.isnan(table["share"].iloc[1])
-    assert table.loc[1, "reason"] == "dp_users above sds_users: inconsistent data"
-    assert table["share"].iloc[2] == pytest.approx(0.2)
+    assert table["reason"].iloc[1] == "dp_users above sds_users: inconsistent data"
+    assert table["share"].iloc[2] == pytest.approx(20)
 
 
 def test_bad_inputs():
     cube = _cube([np.nan], [np.nan], [np.nan], sds_value=[np.nan], dp_value=[np.nan])
-    with pytest.raises(MissingYearError, match="no council has a share"):
-        stats.dp_mix(cube, 2015)
+    with pytest.raises(MissingYearError, match="has a value in 2015"):
+        stats.dp_mix(cube, "dp_users", 2015)
     with pytest.raises(SchemaError, match="needs the cube"):
-        stats.dp_mix(cube["value"], 2015)
+        stats.dp_mix(cube["value"], "dp_users", 2015)
     with pytest.raises(Exception, match="sds_carers"):
-        stats.dp_mix(make_cube(n_councils=2), 2015, denominator="sds_carers")
+        stats.dp_mix(make_cube(n_councils=2), "dp_users", 2015, of="sds_carers")

@@ -54,7 +54,7 @@ def test_global_and_local_against_hand_computation(build):
         neighbours.append(around)
     expected = _hand_moran(np.array(value[:15]) / 100, neighbours)
     assert result.I == pytest.approx(expected, rel=1e-10)
-    assert result.I > 0.5 and result.p_value < 0.05
+    assert result.I > 0.5 and result.p_sim < 0.05
     assert result.expected_I == pytest.approx(-1 / 14)
 
     local = result.local.set_index("council")
@@ -93,7 +93,7 @@ def test_seeded_permutations_are_repeatable(build):
     grid = _grid()
     first = stats.moran(cube, "sds_users", 2015, boundaries=grid, permutations=99, seed=5)
     second = stats.moran(cube, "sds_users", 2015, boundaries=grid, permutations=99, seed=5)
-    assert first.p_value == second.p_value and first.z_sim == second.z_sim
+    assert first.p_sim == second.p_sim and first.z_sim == second.z_sim
     assert first.local["p_value"].equals(second.local["p_value"])
     # the global numpy random state is left as it was
     np.random.seed(0)  # noqa: NPY002
@@ -134,4 +134,48 @@ def test_bad_inputs(build):
     with pytest.raises(ValueError, match="queen"):
         stats.moran(cube, "sds_users", 2015, boundaries=grid, weights="knn")
     with pytest.raises(MissingYearError, match="one year"):
-        stats.moran(cube, "sds_users", None, boundaries=grid)
+        stats.moran(cube, "sds_users", [2015, 2016], boundaries=grid)
+    with pytest.raises(ValueError, match="rates must be"):
+        stats.moran(cube, "sds_users", 2015, boundaries=grid, rates="smoothed")
+
+
+def _assuncao_reis(e, n):
+    """Empirical-Bayes standardised rates (Assuncao & Reis 1999), written out by hand."""
+    y = e / n
+    b = e.sum() / n.sum()
+    s2 = np.sum(n * (y - b) ** 2) / n.sum()
+    a = s2 - b / (n.sum() / len(e))
+    v = a + b / n
+    v = np.where(v < 0, b / n, v)
+    return (y - b) / np.sqrt(v)
+
+
+def test_empirical_bayes_rates_against_hand_computation(build):
+    rng = np.random.default_rng(3)
+    n = rng.integers(15, 3000, SIDE * SIDE).astype(float)
+    n[0] = 11  # a tiny council, as the Isles of Scilly
+    rate = np.array([0.3 + 0.1 * (i % SIDE) for i in range(SIDE * SIDE)])
+    e = np.round(rate * n)
+    e[0] = 11  # 100% of 11 clients
+    cube = build(e, n, years=[2016])
+    grid = _grid(island=False)
+    result = stats.moran(cube, "sds_users", 2016, boundaries=grid, permutations=99, rates="eb")
+    neighbours = []
+    for i in range(SIDE * SIDE):
+        r, c = divmod(i, SIDE)
+        neighbours.append(
+            [
+                j
+                for j in range(SIDE * SIDE)
+                if j != i and abs(j // SIDE - r) <= 1 and abs(j % SIDE - c) <= 1
+            ]
+        )
+    expected = _hand_moran(_assuncao_reis(e, n), neighbours)
+    assert result.I == pytest.approx(expected, rel=1e-10)
+    assert result.rates == "empirical Bayes" and "queen contiguity" in result.caption()
+    raw = stats.moran(cube, "sds_users", 2016, boundaries=grid, permutations=99)
+    assert raw.I != pytest.approx(result.I)
+    # without counts the EB rates cannot be computed: every council is left out
+    gap = build(value=[10.0 + i for i in range(SIDE * SIDE)], years=[2020])
+    with pytest.raises(MissingYearError, match="numerators and denominators"):
+        stats.moran(gap, "sds_users", boundaries=grid, permutations=9, rates="eb")

@@ -30,9 +30,9 @@ def test_unknown_year_names_the_years_held():
 
 def test_financial_year_label_is_accepted():
     cube = make_cube(n_councils=3)
-    by_label = stats.variation(cube, "sds_users", "2014-15")
+    by_label = stats.variation(cube, "sds_users", "2014-15").row()
     assert int(by_label["year"]) == 2015
-    assert float(by_label["median"]) == float(stats.variation(cube, "sds_users", 2015)["median"])
+    assert by_label["p50"] == stats.variation(cube, "sds_users", 2015).row()["p50"]
     with pytest.raises(MissingYearError, match="not a year"):
         stats.variation(cube, "sds_users", "last year")
 
@@ -68,20 +68,32 @@ def test_value_above_100_percent_raises(build):
         stats.variation(cube, "sds_users", 2015)
 
 
-def test_dataarray_input_keeps_kind_and_gives_no_counts():
+def test_dataarray_without_status_is_refused():
     cube = make_cube(n_councils=4)
-    cut = cube["value"].sel(measure="sds_users")
+    with pytest.raises(SchemaError, match="lost each cell's status"):
+        stats.variation(cube["value"].sel(measure="sds_users"), year=2015)
+
+
+def test_dataarray_with_status_keeps_kind_status_and_gives_no_counts(build):
+    cube = build(
+        value=[10.0, np.nan, 30.0, np.nan],
+        status=["published", "suppressed", "published", "not-in-geography"],
+    )
+    cut = (
+        cube["value"]
+        .sel(measure="sds_users")
+        .assign_coords(status=cube["status"].sel(measure="sds_users"))
+    )
     ds = v.prepare(cut, year=2015)
     assert (ds.attrs["measure"], ds.attrs["kind"]) == ("sds_users", "rate")
     assert ds.attrs["counts_given"].startswith("no")
     assert bool(ds["numerator"].isnull().all())
-    np.testing.assert_allclose(
-        stats.variation(cut, year=2015)["max"],
-        cube.value.sel(measure="sds_users", year=2015).max() / 100,
-    )
-    # one year cut away: the scalar year coordinate is kept
-    ds = v.prepare(cube["value"].sel(measure="sds_users", year=2016))
-    assert v.years_of(ds) == [2016]
+    # the council not in force that year is dropped, the suppressed one kept with its status
+    assert ds["status"].values[:, 0].tolist() == ["published", "suppressed", "published"]
+    result = stats.variation(cut, year=2015)
+    # the council not in force is not an exclusion; the suppressed one is
+    assert result.excluded == "suppressed: 1" and result.n_in_force == (3,)
+    assert float(result.row()["highest"]) == 30.0
 
 
 def test_dataarray_of_numerators_is_refused():
@@ -95,14 +107,26 @@ def test_dataarray_without_labels_needs_a_measure_from_the_registry():
     bare = (
         cube["value"]
         .sel(measure="sds_users")
+        .assign_coords(status=cube["status"].sel(measure="sds_users"))
         .drop_vars(["kind", "measure", "units", "measure_label"])
     )
     with pytest.raises(UnknownMeasureError, match="measure= is required"):
         stats.variation(bare, year=2015)
-    # the registry knows sds_users is a rate (value in percent)
-    assert float(stats.variation(bare, "sds_users", 2015)["max"]) <= 1
+    # the registry knows sds_users is a rate (value in percent, kept as published)
+    expected = cube.value.sel(measure="sds_users", year=2015).max().item()
+    assert float(stats.variation(bare, "sds_users", 2015).row()["highest"]) == expected
     with pytest.raises(SchemaError, match="kind"):
         stats.variation(bare, "not_in_registry", 2015)
+
+
+def test_empty_and_all_nan_selections_raise_clearly(build):
+    cube = make_cube(n_councils=4)
+    with pytest.raises(SchemaError, match="holds no council"):
+        stats.variation(cube.isel(council=[]), "sds_users", 2015)
+    empty = build(value=[np.nan, np.nan], status=["suppressed", "missing"])
+    for call in (stats.variation, stats.regional, stats.wilson, stats.targets):
+        with pytest.raises(MissingYearError, match="no council in the selection has a value"):
+            call(empty, "sds_users", 2015)
 
 
 def test_not_an_xarray_object():
@@ -134,8 +158,26 @@ def test_reasons_report_status_and_missing_counts(build):
     ]
 
 
-def test_thresholds_are_proportions():
-    with pytest.raises(ValueError, match="write 30% as 0.3"):
-        v.check_threshold(30, "threshold")
+def test_suppressed_or_missing_status_is_never_overridden_by_counts(build):
+    # counts present, yet the status says suppressed / missing: never used (issue 12.5)
+    cube = build(
+        [10, 20, 30],
+        [100, 100, 100],
+        status=["published", "suppressed", "missing"],
+    )
+    ds = v.prepare(cube, "sds_users", 2015)
+    assert v.reasons(ds, counts=True).values[:, 0].tolist() == ["", "suppressed", "missing"]
+    assert v.reasons(ds, counts=False).values[:, 0].tolist() == ["", "suppressed", "missing"]
+    assert stats.wilson(cube, "sds_users", 2015)["ci_low"].notna().tolist() == [True, False, False]
+    england = stats.regional(cube, "sds_users", 2015).table.iloc[-1]
+    assert england["numerator"] == 10 and england["n_counts"] == 1
+    assert stats.variation(cube, "sds_users", 2015).row()["n_councils"] == 1
+
+
+def test_thresholds_are_percent_with_explicit_units():
+    assert v.check_threshold("30%", "threshold") == 30.0
+    assert v.check_threshold(30, "threshold") == 30.0
+    with pytest.raises(ValueError, match="ambiguous: write '30%'"):
+        v.check_threshold(0.3, "threshold")
     with pytest.raises(ValueError, match="between 0 and 1"):
         v.proportion_level(95)
