@@ -168,21 +168,26 @@ def resolve_region(cube: xr.Dataset, region: str) -> str:
 def save_figure(
     fig: Any, output_dir: str | Path, name: str, record: Mapping[str, Any] | None = None
 ) -> list[Path]:
-    """Save a matplotlib figure as ``<name>.png`` and ``<name>.pdf`` with provenance metadata."""
+    """Save a matplotlib figure as ``<name>.png`` (150 dpi) and ``<name>.pdf`` with provenance.
+
+    Both files are cropped to the figure's content (one tight bounding box); a package
+    figure then shows the saved PNG inline.
+    """
+    from personalisation.plot.figure import save_png_and_pdf
+
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     description = json.dumps(dict(record or {}), sort_keys=True)
-    paths = []
-    for suffix, metadata in (
-        ("png", {"Software": "personalisation", "Description": description}),
-        ("pdf", {"Creator": "personalisation", "Subject": description, "CreationDate": None}),
-    ):
-        path = folder / f"{name}.{suffix}"
-        fig.savefig(
-            path, dpi=150 if suffix == "png" else None, bbox_inches="tight", metadata=metadata
-        )
-        paths.append(path)
-    return paths
+    png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
+    save_png_and_pdf(
+        fig,
+        png,
+        pdf,
+        dpi=150,
+        png_metadata={"Software": "personalisation", "Description": description},
+        pdf_metadata={"Creator": "personalisation", "Subject": description, "CreationDate": None},
+    )
+    return [png, pdf]
 
 
 #: Suffix of the metadata file written beside every table (W3C CSV on the Web convention).

@@ -143,6 +143,11 @@ def test_council_profile_shows_both_trajectories(tmp_path):
     cell = next(c for c in notebook.cells if "pz.plot.trajectories" in c.source)
     shown = [o for o in cell.outputs if "image/png" in o.get("data", {})]
     assert len(shown) == 2
+    # what the reader sees inline is the figure file written beside the notebook
+    output_dir = tmp_path / "out"
+    for output, measure in zip(shown, ("sds_users", "dp_users"), strict=True):
+        saved = (output_dir / f"trajectory_{measure}.png").read_bytes()
+        assert base64.b64decode(output["data"]["image/png"]) == saved
 
 
 def test_takeup_table_holds_the_published_figures(tmp_path):

@@ -38,6 +38,39 @@ def test_ipython_display_formatter_produces_one_png():
     assert data["text/plain"].startswith("<Figure size 400x300")
 
 
+def test_a_saved_figure_shows_the_saved_png_until_it_changes(tmp_path):
+    from personalisation.plot.figure import save_png_and_pdf
+
+    fig = _drawn()
+    save_png_and_pdf(fig, tmp_path / "f.png", tmp_path / "f.pdf", dpi=150)
+    saved = (tmp_path / "f.png").read_bytes()
+    data, size = fig._repr_png_()
+    assert data == saved  # the image in the notebook is the file on disk
+    pixels = Image.open(io.BytesIO(saved)).size
+    # shown at the size of a figure of its own dpi (100), drawn at 150
+    assert size == {"width": round(pixels[0] / 1.5), "height": round(pixels[1] / 1.5)}
+    # cropped as matplotlib's own bbox_inches="tight" crops (to a pixel)
+    tight = io.BytesIO()
+    fig.savefig(tight, format="png", dpi=150, bbox_inches="tight")
+    reference = Image.open(tight).size
+    assert abs(pixels[0] - reference[0]) <= 2 and abs(pixels[1] - reference[1]) <= 2
+    assert (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"
+    fig.axes[0].set_title("changed after saving")
+    again = fig._repr_png_()
+    assert isinstance(again, bytes) and again != saved  # redrawn, not the stale file
+
+
+def test_ipython_shows_a_saved_figure_once_at_its_display_size(tmp_path):
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    from personalisation.plot.figure import save_png_and_pdf
+
+    fig = _drawn()
+    save_png_and_pdf(fig, tmp_path / "f.png", tmp_path / "f.pdf")
+    data, metadata = interactiveshell.InteractiveShell.instance().display_formatter.format(fig)
+    assert data["image/png"] == (tmp_path / "f.png").read_bytes()
+    assert metadata["image/png"]["width"] < Image.open(tmp_path / "f.png").width
+
+
 def test_importing_the_package_changes_no_backend():
     code = (
         "import matplotlib; before = matplotlib.rcParams._get_backend_or_none(); "
