@@ -292,7 +292,7 @@ def test_every_council_code_resolves_to_the_register():
     # ... while ONS published some mid-year estimates on a later geography (mid-2020 on April 2021)
     population = councils[councils.measure.str.startswith("population")]
     for year, codes in population.groupby("year")["council_code"]:
-        later = [v for v in register.VINTAGES if v >= register.vintage_for_year(int(year))]
+        later = [v for v in register.vintages() if v >= register.vintage_for_year(int(year))]
         in_force = set().union(*(set(register.councils(v)["council_code"]) for v in later))
         assert set(codes) <= in_force, year
 

@@ -248,7 +248,7 @@ def build_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     changes: dict[str, Any] = {}
-    for vintage in register.VINTAGES:
+    for vintage in register.vintages():
         names = dict(
             zip(
                 register.councils(vintage)["council_code"].astype(str),
