@@ -254,6 +254,9 @@ def run_batch(
 
     Examples
     --------
+    Skipped as doctests: four notebook runs in Jupyter kernels take minutes (the batch tests
+    in ``tests/batch`` run them).
+
     >>> result = run_batch(["takeup_map"], {"measure": "sds_users", "year": [2015, 2024],
     ...                    "kind": ["polygons", "hex"]}, "outputs/maps", jobs=2)  # doctest: +SKIP
     >>> result.ok, len(result.records)  # doctest: +SKIP
