@@ -289,51 +289,36 @@ def read_salt_t38(path: str | Path, *, source_id: str | None = None) -> pd.DataF
             f"found: {[t for t in titles if t]}"
         )
     rows: list[dict] = []
-    for _, at, (level, code, name), line in _rows(cells, header, sheet, where):
+    for _, at, geo, line in _rows(cells, header, sheet, where):
         for measure in T38_MEASURES.values():
             parts = {}
             for band in T38_BANDS.values():
                 j = columns[(measure, band)]
-                value, status = _parse(line.iat[j], at, titles[j])
-                parts[band] = (value, status)
-                rows.append(
-                    _row(
-                        code,
-                        name,
-                        level,
-                        period,
-                        measure,
-                        band,
-                        value,
-                        status,
-                        f"T38 {labels[j]}",
-                        DEFINITION_T38,
-                    )
-                )
+                parts[band] = _parse(line.iat[j], at, titles[j])
+                rows.append(_row(geo, period, measure, band, parts[band], f"T38 {labels[j]}"))
             statuses = [s for _, s in parts.values()]
             if all(s == "published" for s in statuses):
                 total, status = sum(v for v, _ in parts.values()), "published"
             else:
                 total = np.nan
                 status = "suppressed" if "suppressed" in statuses else "not-collected"
-            rows.append(
-                _row(
-                    code,
-                    name,
-                    level,
-                    period,
-                    measure,
-                    "Total",
-                    total,
-                    status,
-                    f"T38 sum of 18 to 64 and 65 and over (derived): {measure}",
-                    DEFINITION_T38,
-                )
-            )
+            derived = f"T38 sum of 18 to 64 and 65 and over (derived): {measure}"
+            rows.append(_row(geo, period, measure, "Total", (total, status), derived))
     return _finish(rows, where, source_id or path.stem)
 
 
-def _row(code, name, level, period, measure, band, value, status, published, definition):
+def _row(
+    geo: tuple[str, str, str],
+    period: str,
+    measure: str,
+    band: str,
+    figure: tuple[float, str],
+    published: str,
+) -> dict[str, object]:
+    """One tidy row: ``geo`` is (level, code, name), ``figure`` (value, status); the
+    definition follows from the measure (T38 or T47)."""
+    level, code, name = geo
+    value, status = figure
     return {
         "council_code": code,
         "council_name": name,
@@ -344,7 +329,7 @@ def _row(code, name, level, period, measure, band, value, status, published, def
         "disaggregation": band,
         "value": value,
         "status": status,
-        "definition": definition,
+        "definition": DEFINITION_T47 if measure == T47_MEASURE else DEFINITION_T38,
     }
 
 
@@ -389,23 +374,10 @@ def read_salt_t47(path: str | Path, *, source_id: str | None = None) -> pd.DataF
             f"{sorted(set(T47_TYPES.values()) - set(columns))}; titles: {[t for t in titles if t]}"
         )
     rows: list[dict] = []
-    for _, at, (level, code, name), line in _rows(cells, header, sheet, where):
+    for _, at, geo, line in _rows(cells, header, sheet, where):
         for band, j in columns.items():
-            value, status = _parse(line.iat[j], at, titles[j])
-            rows.append(
-                _row(
-                    code,
-                    name,
-                    level,
-                    period,
-                    T47_MEASURE,
-                    band,
-                    value,
-                    status,
-                    f"T47 {labels[j]}",
-                    DEFINITION_T47,
-                )
-            )
+            figure = _parse(line.iat[j], at, titles[j])
+            rows.append(_row(geo, period, T47_MEASURE, band, figure, f"T47 {labels[j]}"))
     return _finish(rows, where, source_id or path.stem)
 
 
