@@ -203,6 +203,8 @@ def assemble_sources(raw_dir: str | Path) -> SourceGeography:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> src = assemble_sources("../shared/data/raw")  # doctest: +SKIP
     >>> len(src.objects["2019"])  # doctest: +SKIP
     151
@@ -308,6 +310,8 @@ def build_boundaries(raw_dir: str | Path, out_dir: str | Path) -> Path:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped) and write a build.
+
     >>> build_boundaries("../shared/data/raw", "geo/boundaries")  # doctest: +SKIP
     PosixPath('geo/boundaries/boundaries.topojson')
     """

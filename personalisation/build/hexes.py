@@ -226,6 +226,8 @@ def build_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped) and write a build.
+
     >>> build_hexes("../shared/data/raw", "geo/hexes")  # doctest: +SKIP
     """
     from personalisation.build.boundaries import assemble_sources
@@ -352,6 +354,8 @@ def build_hoc_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped) and write a build.
+
     >>> build_hoc_hexes("../shared/data/raw", "geo/hexes")  # doctest: +SKIP
     """
     import geopandas as gpd

@@ -23,6 +23,8 @@ Two tables are read, found by their titles and column titles, never by position:
 
 Examples
 --------
+Skipped as doctests: they need the raw published files (not shipped).
+
 >>> from personalisation.build.readers.salt import read_salt_t38
 >>> tidy = read_salt_t38("ASCFR and SALT Data Tables 2021-22.xlsx")  # doctest: +SKIP
 """
@@ -264,6 +266,8 @@ def read_salt_t38(path: str | Path, *, source_id: str | None = None) -> pd.DataF
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> tidy = read_salt_t38("ASCFR and SALT Data Tables 2021-22.xlsx")  # doctest: +SKIP
     >>> tidy.query("council_code == 'E08000003' and disaggregation == 'Total'")  # doctest: +SKIP
     """
@@ -405,8 +409,8 @@ def ascof_counts_from_t38(t38: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> rows = [dict(council_code="E1", geography_level="council", year=2022, measure=m,
     ...              disaggregation=b, value=v, status="published")
-    ...         for m, v in (("lts_dp_only", 10), ("lts_part_dp", 5),
-    ...                      ("lts_council_managed_pb", 80), ("lts_commissioned_only", 5))
+    ...         for m, v in (("lts_dp_only", 10.0), ("lts_part_dp", 5.0),
+    ...                      ("lts_council_managed_pb", 80.0), ("lts_commissioned_only", 5.0))
     ...         for b in ("18-64", "65 and over")]
     >>> ascof_counts_from_t38(pd.DataFrame(rows))[["measure", "numerator", "denominator"]]
          measure  numerator  denominator
