@@ -275,7 +275,11 @@ def neighbours(
     Examples
     --------
     >>> import personalisation as pz
-    >>> pz.neighbours("E08000003")["neighbour_name"].head(3).tolist()  # doctest: +SKIP
+    >>> near = pz.neighbours("E08000003")  # Manchester's ten statistical neighbours
+    >>> len(near), near["model"].iloc[0]
+    (10, 'DfE 2025')
+    >>> near["neighbour_name"].head(3).tolist()
+    ['Nottingham', 'Birmingham', 'Newcastle upon Tyne']
     """
     folder = Path(data_dir) if data_dir is not None else _paths.data_dir()
     path = folder / NEIGHBOURS_FILE

@@ -13,13 +13,14 @@ Examples
 >>> import pandas as pd
 >>> import personalisation as pz
 >>> from personalisation import export
->>> folder = pathlib.Path(tempfile.mkdtemp())
->>> path = export.to_stata(pz.load_tidy(), folder / "indicators.dta")
->>> back = pd.read_stata(path)
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     folder = pathlib.Path(tmp)
+...     path = export.to_stata(pz.load_tidy(), folder / "indicators.dta")
+...     back = pd.read_stata(path)
+...     sorted(p.name for p in folder.iterdir())
+['indicators.codebook.csv', 'indicators.dta']
 >>> back["status"].cat.categories[:2].tolist()
 ['published', 'suppressed']
->>> sorted(p.name for p in folder.iterdir())
-['indicators.codebook.csv', 'indicators.dta']
 """
 
 from __future__ import annotations

@@ -10,8 +10,13 @@ Examples
 --------
 >>> import personalisation as pz
 >>> from personalisation import outputs
->>> cube = pz.load_cube()                                                # doctest: +SKIP
->>> outputs.check_parameters(cube, measure="sds_users", year=2021)       # doctest: +SKIP
+>>> cube = pz.load_cube(measures=["sds_users"])
+>>> outputs.check_parameters(cube, measure="sds_users", year=2021, council="Manchester")
+{'measure': 'sds_users', 'year': 2021, 'council': 'E08000003'}
+>>> outputs.check_parameters(cube, measure="sds_users", year=2030)
+Traceback (most recent call last):
+...
+personalisation.errors.MissingYearError: no data for year 2030; years with data: [2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025]
 """
 
 from __future__ import annotations
@@ -220,13 +225,11 @@ def save_table(
     --------
     >>> import tempfile
     >>> import pandas as pd
-    >>> folder = tempfile.mkdtemp()
-    >>> path = save_table(pd.DataFrame({"council": ["E08000003"], "value": [90.1]}), folder,
-    ...                   "rates", {"parameters": {"year": 2021}})
-    >>> path.read_text()
-    'council,value\\nE08000003,90.1\\n'
-    >>> table_record(path)["parameters"]
-    {'year': 2021}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     table = pd.DataFrame({"council": ["E08000003"], "value": [90.1]})
+    ...     path = save_table(table, folder, "rates", {"parameters": {"year": 2021}})
+    ...     path.read_text(), table_record(path)["parameters"]
+    ('council,value\\nE08000003,90.1\\n', {'year': 2021})
     """
     if hasattr(table, "to_frame") and not isinstance(table, pd.DataFrame):
         table = table.to_frame()

@@ -6,38 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from _helpers import tidy_row
 
 import personalisation as pz
 from personalisation.cube import cube_from_tidy, load_metadata, load_tidy
 from personalisation.errors import MissingYearError, UnknownMeasureError
 
 
-def _row(**overrides):
-    row = dict(
-        council_code="E08000003",
-        council_name="Manchester",
-        geography_level="council",
-        period="2020-21",
-        year=2021,
-        measure="sds_users",
-        published_code="1C1A",
-        disaggregation="Total",
-        numerator=10.0,
-        denominator=20.0,
-        value=50.0,
-        status="published",
-        definition="ASCOF 1C",
-        source="example",
-    )
-    row.update(overrides)
-    return row
-
-
 def test_cube_from_tidy_fills_gaps_with_nan_and_status():
     tidy = pd.DataFrame(
         [
-            _row(),
-            _row(
+            tidy_row(),
+            tidy_row(
                 council_code="E06000001",
                 council_name="Hartlepool",
                 status="suppressed",
@@ -45,8 +25,8 @@ def test_cube_from_tidy_fills_gaps_with_nan_and_status():
                 denominator=np.nan,
                 value=np.nan,
             ),
-            _row(year=2020, period="2019-20", numerator=np.nan, denominator=np.nan, value=40.0),
-            _row(
+            tidy_row(year=2020, period="2019-20", numerator=np.nan, denominator=np.nan, value=40.0),
+            tidy_row(
                 measure="dp_clients",
                 year=2015,
                 period="2014-15",
@@ -74,7 +54,7 @@ def test_cube_from_tidy_fills_gaps_with_nan_and_status():
 
 
 def test_cube_from_tidy_rejects_unknown_measure_and_year():
-    tidy = pd.DataFrame([_row()])
+    tidy = pd.DataFrame([tidy_row()])
     with pytest.raises(UnknownMeasureError, match="no_such_measure"):
         cube_from_tidy(tidy, measures=["no_such_measure"])
     with pytest.raises(UnknownMeasureError, match="dp_users"):
@@ -86,7 +66,7 @@ def test_cube_from_tidy_rejects_unknown_measure_and_year():
 def test_unknown_council_code_is_refused():
     from personalisation.errors import UnknownCouncilError
 
-    tidy = pd.DataFrame([_row(), _row(council_code="E10099999", council_name="Nowhere")])
+    tidy = pd.DataFrame([tidy_row(), tidy_row(council_code="E10099999", council_name="Nowhere")])
     with pytest.raises(UnknownCouncilError, match="E10099999"):
         cube_from_tidy(tidy)
 
@@ -96,20 +76,22 @@ def test_missing_register_fails_clearly_instead_of_accepting_every_code(tmp_path
     from personalisation.errors import DataNotFoundError
 
     monkeypatch.setenv("PERSONALISATION_GEO_DIR", str(tmp_path))
-    tidy = pd.DataFrame([_row(), _row(council_code="E10099999", council_name="Nowhere")])
+    tidy = pd.DataFrame([tidy_row(), tidy_row(council_code="E10099999", council_name="Nowhere")])
     with pytest.raises(DataNotFoundError, match=r"(councils|events)\.csv not found: rebuild geo"):
         cube_from_tidy(tidy)
 
 
 def test_year_before_the_register_is_refused_not_labelled_unknown():
-    tidy = pd.DataFrame([_row(year=2008, period="2007-08")])
+    tidy = pd.DataFrame([tidy_row(year=2008, period="2007-08")])
     with pytest.raises(MissingYearError, match="2008"):
         cube_from_tidy(tidy)
 
 
 def test_figure_for_a_retired_council_is_flagged():
     # Bournemouth (E06000028) was abolished in April 2019: a 2020-21 figure for it is suspect
-    tidy = pd.DataFrame([_row(), _row(council_code="E06000028", council_name="Bournemouth")])
+    tidy = pd.DataFrame(
+        [tidy_row(), tidy_row(council_code="E06000028", council_name="Bournemouth")]
+    )
     with pytest.warns(UserWarning, match="E06000028 in 2021"):
         cube_from_tidy(tidy)
 
@@ -292,14 +274,14 @@ def test_every_council_code_resolves_to_the_register():
     # ... while ONS published some mid-year estimates on a later geography (mid-2020 on April 2021)
     population = councils[councils.measure.str.startswith("population")]
     for year, codes in population.groupby("year")["council_code"]:
-        later = [v for v in register.VINTAGES if v >= register.vintage_for_year(int(year))]
+        later = [v for v in register.vintages() if v >= register.vintage_for_year(int(year))]
         in_force = set().union(*(set(register.councils(v)["council_code"]) for v in later))
         assert set(codes) <= in_force, year
 
 
 # ----------------------------------------------------------------- API edges (issue 10)
 def test_years_accepts_int_sequence_and_period_strings():
-    tidy = pd.DataFrame([_row(), _row(year=2020, period="2019-20")])
+    tidy = pd.DataFrame([tidy_row(), tidy_row(year=2020, period="2019-20")])
     assert cube_from_tidy(tidy, years=2021).year.values.tolist() == [2021]
     assert cube_from_tidy(tidy, years="2019-20").year.values.tolist() == [2020]
     assert cube_from_tidy(tidy, years=[2021, "2019-20"]).year.values.tolist() == [2020, 2021]
@@ -317,13 +299,13 @@ def test_years_accepts_int_sequence_and_period_strings():
     ],
 )
 def test_years_refuses_floats_empty_lists_and_text(years, message):
-    tidy = pd.DataFrame([_row()])
+    tidy = pd.DataFrame([tidy_row()])
     with pytest.raises(ValueError, match=message):
         cube_from_tidy(tidy, years=years)
 
 
 def test_a_measure_string_is_one_measure_not_its_letters():
-    tidy = pd.DataFrame([_row(), _row(measure="dp_users", published_code="1C2A")])
+    tidy = pd.DataFrame([tidy_row(), tidy_row(measure="dp_users", published_code="1C2A")])
     cube = cube_from_tidy(tidy, measures="sds_users")
     assert cube.measure.values.tolist() == ["sds_users"]
     with pytest.raises(ValueError, match=r"measures=\[\] selects nothing"):

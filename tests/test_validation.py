@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import tidy_row
 
 from personalisation.build.readers.cells import parse_published_number
 from personalisation.build.readers.pss_ex1 import read_pss_ex1
@@ -23,29 +24,8 @@ pss_helpers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(pss_helpers)  # the synthetic PSS-EX1 files of the reader tests
 
 
-def _row(**overrides) -> dict:
-    row = dict(
-        council_code="E08000003",
-        council_name="Manchester",
-        geography_level="council",
-        period="2020-21",
-        year=2021,
-        measure="sds_users",
-        published_code="1C1A",
-        disaggregation="Total",
-        numerator=3687.0,
-        denominator=4091.0,
-        value=90.1,
-        status="published",
-        definition="ASCOF 1C",
-        source="ascof_trend_2017_24",
-    )
-    row.update(overrides)
-    return row
-
-
 def test_a_rate_above_100_is_refused_naming_row_council_period_measure() -> None:
-    table = pd.DataFrame([_row(), _row(council_code="E08000004", value=895.0)])
+    table = pd.DataFrame([tidy_row(), tidy_row(council_code="E08000004", value=895.0)])
     with pytest.raises(SchemaError) as info:
         validate_tidy(table, where="trend_data.csv")
     message = str(info.value)
@@ -55,16 +35,16 @@ def test_a_rate_above_100_is_refused_naming_row_council_period_measure() -> None
     # a published thousands separator read in a rate column: "1,000" is 1000
     number, status = parse_published_number("1,000")
     with pytest.raises(SchemaError, match="outside"):
-        validate_tidy(pd.DataFrame([_row(value=number, status=status)]))
+        validate_tidy(pd.DataFrame([tidy_row(value=number, status=status)]))
 
 
 def test_a_decimal_comma_count_is_refused() -> None:
-    row = _row(measure="dp_clients", value=2.635, numerator=np.nan, denominator=np.nan)
+    row = tidy_row(measure="dp_clients", value=2.635, numerator=np.nan, denominator=np.nan)
     row.update(definition="PSS-EX1 (RAP)", source="pss_ex1_2012_13", published_code="A4.18")
     with pytest.raises(SchemaError, match="not a whole number"):
         validate_tidy(pd.DataFrame([row]))
     with pytest.raises(SchemaError, match="numerator: a count of people that is not a whole"):
-        validate_tidy(pd.DataFrame([_row(numerator=3687.5)]))
+        validate_tidy(pd.DataFrame([tidy_row(numerator=3687.5)]))
 
 
 def test_european_thousands_in_a_pss_ex1_file_stops_the_reader(tmp_path: Path) -> None:
@@ -135,9 +115,9 @@ def test_real_band_above_total_is_flagged_in_the_shipped_data() -> None:
 
 def _england_and_councils(england_numerator: float) -> pd.DataFrame:
     rows = [
-        _row(council_code="E08000003", numerator=30.0, denominator=40.0, value=75.0),
-        _row(council_code="E08000004", numerator=10.0, denominator=10.0, value=100.0),
-        _row(
+        tidy_row(council_code="E08000003", numerator=30.0, denominator=40.0, value=75.0),
+        tidy_row(council_code="E08000004", numerator=10.0, denominator=10.0, value=100.0),
+        tidy_row(
             council_code="E92000001",
             council_name="England",
             geography_level="england",
@@ -171,9 +151,9 @@ def test_not_applicable_is_its_own_status_through_the_cube() -> None:
     assert parse_published_number("[z]") == (pytest.approx(np.nan, nan_ok=True), "not-applicable")
     assert parse_published_number(" [z] ")[1] == "not-applicable"
     assert parse_published_number("[c]")[1] == "suppressed"
-    row = _row(council_code="E08000004", value=np.nan, status="not-applicable")
+    row = tidy_row(council_code="E08000004", value=np.nan, status="not-applicable")
     row.update(numerator=np.nan, denominator=np.nan)
-    cube = cube_from_tidy(validate_tidy(pd.DataFrame([_row(), row])))
+    cube = cube_from_tidy(validate_tidy(pd.DataFrame([tidy_row(), row])))
     cell = cube.sel(council="E08000004", year=2021, measure="sds_users")
     assert str(cell.status.item()) == "not-applicable" and np.isnan(cell.value.item())
 
@@ -181,9 +161,9 @@ def test_not_applicable_is_its_own_status_through_the_cube() -> None:
 def test_not_applicable_survives_harmonise() -> None:
     from personalisation.geo import harmonise
 
-    row = _row(council_code="E08000004", value=np.nan, status="not-applicable")
+    row = tidy_row(council_code="E08000004", value=np.nan, status="not-applicable")
     row.update(numerator=np.nan, denominator=np.nan)
-    cube = cube_from_tidy(validate_tidy(pd.DataFrame([_row(), row])))
+    cube = cube_from_tidy(validate_tidy(pd.DataFrame([tidy_row(), row])))
     out = harmonise(cube, to="2023")
     assert str(out.status.sel(council="E08000004", year=2021, measure="sds_users").item()) == (
         "not-applicable"

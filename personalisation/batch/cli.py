@@ -13,7 +13,7 @@ from personalisation.batch.execute import DEFAULT_MAX_RSS_MB, DEFAULT_MAX_RUNS, 
 from personalisation.batch.grid import expand_grid, parse_param_options
 from personalisation.batch.plan import PlannedRun, plan_runs
 from personalisation.batch.presets import PRESETS
-from personalisation.batch.runner import BatchInterrupted, BatchLockedError, _run_planned
+from personalisation.batch.runner import BatchInterrupted, BatchLockedError, run_batch
 from personalisation.errors import DataNotFoundError
 
 __all__ = ["add_arguments", "run_from_args"]
@@ -193,8 +193,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         print("personalisation run-notebooks: error: --jobs must be at least 1", file=sys.stderr)
         return 2
     try:
-        result = _run_planned(
+        result = run_batch(
             runs,
+            None,
             output_dir,
             jobs=args.jobs,
             scheduler=args.scheduler,

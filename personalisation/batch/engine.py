@@ -395,6 +395,8 @@ def _build() -> dict[str, Any]:
 
         Examples
         --------
+        Skipped as a doctest: it starts a Jupyter kernel (see ``tests/batch``).
+
         >>> import papermill
         >>> papermill.execute_notebook("in.ipynb", "out.ipynb",
         ...                            engine_name="personalisation-warm")  # doctest: +SKIP

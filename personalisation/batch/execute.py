@@ -94,8 +94,9 @@ def execute_run(task: Mapping[str, Any]) -> dict[str, Any]:
     Examples
     --------
     >>> import tempfile
-    >>> record = execute_run({"notebook": "/no/such.ipynb", "output_root": tempfile.mkdtemp(),
-    ...                       "output": "such/default", "parameters": {}})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     record = execute_run({"notebook": "/no/such.ipynb", "output_root": folder,
+    ...                           "output": "such/default", "parameters": {}})
     >>> record["status"], record["error"].split(":")[0]
     ('failed', 'FileNotFoundError')
     """

@@ -113,9 +113,10 @@ def plan_runs(
     Examples
     --------
     >>> import nbformat, pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.ipynb"
-    >>> nbformat.write(nbformat.v4.new_notebook(), path)
-    >>> [run.output for run in plan_runs([path], {"year": [2015, 2016]})]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "demo.ipynb"
+    ...     nbformat.write(nbformat.v4.new_notebook(), path)
+    ...     [run.output for run in plan_runs([path], {"year": [2015, 2016]})]
     ['demo/year-2015', 'demo/year-2016']
     """
     if isinstance(notebooks, Mapping):

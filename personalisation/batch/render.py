@@ -24,11 +24,13 @@ def render_html(executed: Path) -> Path:
     Examples
     --------
     >>> import nbformat, pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.ipynb"
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Demo")])
-    >>> nbformat.write(nb, path)
-    >>> "Demo" in render_html(path).read_text()
-    True
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "demo.ipynb"
+    ...     nbformat.write(nb, path)
+    ...     html = render_html(path)
+    ...     html.name, "Demo" in html.read_text()
+    ('demo.html', True)
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -46,9 +48,10 @@ def first_figure(executed: Path) -> Path | None:
     Examples
     --------
     >>> import nbformat, pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.ipynb"
-    >>> nbformat.write(nbformat.v4.new_notebook(), path)
-    >>> first_figure(path) is None
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "demo.ipynb"
+    ...     nbformat.write(nbformat.v4.new_notebook(), path)
+    ...     first_figure(path) is None  # a notebook without a figure
     True
     """
     nb = json.loads(executed.read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import personalisation
 from personalisation.batch.execute import ENGINES, WARM, _data_version
 from personalisation.batch.plan import PlannedRun, check_parameters, plan_runs
 from personalisation.batch.report import (
@@ -107,79 +108,23 @@ def _mark_interrupted(record: Mapping[str, Any], output_root: Path) -> None:
         pass
 
 
-def _run_planned(
-    runs: Sequence[PlannedRun],
-    output_dir: str | os.PathLike[str],
-    *,
-    jobs: int = 1,
-    scheduler: Any = None,
-    kernel_name: str = "python3",
-    progress: bool = True,
-    timeout: float | None = None,
-    engine: str = WARM,
-    max_runs: int | None = None,
-    max_rss_mb: float | None = None,
-    resume: bool = False,
-    html: bool = True,
-) -> BatchResult:
-    import personalisation
-
-    if int(jobs) < 1:
-        raise ValueError(f"jobs must be at least 1, not {jobs}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    check_parameters(runs)
-    output_root = Path(output_dir).resolve()
-    output_root.mkdir(parents=True, exist_ok=True)
-    data_version = _data_version()
-    tasks = [
-        {
-            "notebook": str(run.notebook),
-            "output_root": str(output_root),
-            "output": run.output,
-            "parameters": run.parameters,
-            "kernel_name": kernel_name,
-            "timeout": timeout,
-            "package_version": personalisation.__version__,
-            "data_version": data_version,
-            "engine": engine,
-            "max_runs": max_runs,
-            "max_rss_mb": max_rss_mb,
-            "html": html,
-        }
-        for run in runs
-    ]
-    with _Lock(output_root):
-        raw: list[dict[str, Any] | None] = [
-            _previous_record(task) if resume else None for task in tasks
-        ]
-        todo = [i for i, record in enumerate(raw) if record is None]
-        interrupted: BatchInterrupted | None = None
-        with _progress_bar(len(todo), progress) as bar:
-            try:
-                done: list[dict[str, Any] | None]
-                if scheduler is not None:
-                    done = list(_execute_dask([tasks[i] for i in todo], scheduler, bar))
-                else:
-                    done = list(_execute_local([tasks[i] for i in todo], int(jobs), bar))
-            except BatchInterrupted as exc:
-                interrupted, done = exc, exc.records
-        for i, record in zip(todo, done, strict=True):
-            raw[i] = record
-            if record is not None and record["status"] == INTERRUPTED:
-                _mark_interrupted(record, output_root)
-        records = [RunRecord.from_dict(item) for item in raw if item is not None]
-        index_csv, index_html = output_root / INDEX_CSV, output_root / INDEX_HTML
-        write_index(records, output_root)
-        result = BatchResult(records, output_root, index_csv, index_html)
-    if interrupted is not None:
-        interrupted.result = result  # type: ignore[attr-defined]
-        raise interrupted
-    return result
+def _planned(notebooks: Any, grid_or_param_list: Any) -> list[PlannedRun]:
+    """``notebooks`` as planned runs: planned already, or planned here (:func:`plan_runs`)."""
+    if (
+        isinstance(notebooks, Sequence)
+        and notebooks
+        and all(isinstance(run, PlannedRun) for run in notebooks)
+    ):
+        if grid_or_param_list is not None:
+            raise TypeError("planned runs carry their parameters: give no grid with them")
+        return list(notebooks)
+    return plan_runs(notebooks, grid_or_param_list)
 
 
 def run_batch(
-    notebooks: Sequence[str | os.PathLike[str]] | Mapping[str | os.PathLike[str], Any],
+    notebooks: Sequence[str | os.PathLike[str]]
+    | Mapping[str | os.PathLike[str], Any]
+    | Sequence[PlannedRun],
     grid_or_param_list: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     output_dir: str | os.PathLike[str] = "outputs/batch",
     *,
@@ -200,7 +145,8 @@ def run_batch(
     ----------
     notebooks
         Notebook paths or names in the notebooks folder, all run over
-        ``grid_or_param_list``; or a mapping notebook -> its own grid / parameter list.
+        ``grid_or_param_list``; or a mapping notebook -> its own grid / parameter list;
+        or runs already planned by :func:`plan_runs` (then no ``grid_or_param_list``).
     grid_or_param_list
         A grid (see :func:`expand_grid`) or an explicit list of parameter dicts.
         Every run also gets ``output_dir``: its own folder, which is its working directory.
@@ -254,23 +200,64 @@ def run_batch(
 
     Examples
     --------
+    Skipped as doctests: four notebook runs in Jupyter kernels take minutes (the batch tests
+    in ``tests/batch`` run them).
+
     >>> result = run_batch(["takeup_map"], {"measure": "sds_users", "year": [2015, 2024],
     ...                    "kind": ["polygons", "hex"]}, "outputs/maps", jobs=2)  # doctest: +SKIP
     >>> result.ok, len(result.records)  # doctest: +SKIP
     (True, 4)
     """
-    runs = plan_runs(notebooks, grid_or_param_list)
-    return _run_planned(
-        runs,
-        output_dir,
-        jobs=jobs,
-        scheduler=scheduler,
-        kernel_name=kernel_name,
-        progress=progress,
-        timeout=timeout,
-        engine=engine,
-        max_runs=max_runs,
-        max_rss_mb=max_rss_mb,
-        resume=resume,
-        html=html,
-    )
+    runs = _planned(notebooks, grid_or_param_list)
+    if int(jobs) < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    check_parameters(runs)
+    output_root = Path(output_dir).resolve()
+    output_root.mkdir(parents=True, exist_ok=True)
+    data_version = _data_version()
+    tasks = [
+        {
+            "notebook": str(run.notebook),
+            "output_root": str(output_root),
+            "output": run.output,
+            "parameters": run.parameters,
+            "kernel_name": kernel_name,
+            "timeout": timeout,
+            "package_version": personalisation.__version__,
+            "data_version": data_version,
+            "engine": engine,
+            "max_runs": max_runs,
+            "max_rss_mb": max_rss_mb,
+            "html": html,
+        }
+        for run in runs
+    ]
+    with _Lock(output_root):
+        raw: list[dict[str, Any] | None] = [
+            _previous_record(task) if resume else None for task in tasks
+        ]
+        todo = [i for i, record in enumerate(raw) if record is None]
+        interrupted: BatchInterrupted | None = None
+        with _progress_bar(len(todo), progress) as bar:
+            try:
+                done: list[dict[str, Any] | None]
+                if scheduler is not None:
+                    done = list(_execute_dask([tasks[i] for i in todo], scheduler, bar))
+                else:
+                    done = list(_execute_local([tasks[i] for i in todo], int(jobs), bar))
+            except BatchInterrupted as exc:
+                interrupted, done = exc, exc.records
+        for i, record in zip(todo, done, strict=True):
+            raw[i] = record
+            if record is not None and record["status"] == INTERRUPTED:
+                _mark_interrupted(record, output_root)
+        records = [RunRecord.from_dict(item) for item in raw if item is not None]
+        index_csv, index_html = output_root / INDEX_CSV, output_root / INDEX_HTML
+        write_index(records, output_root)
+        result = BatchResult(records, output_root, index_csv, index_html)
+    if interrupted is not None:
+        interrupted.result = result  # type: ignore[attr-defined]
+        raise interrupted
+    return result

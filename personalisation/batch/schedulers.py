@@ -30,17 +30,22 @@ def _advance(bar: Any, record: Mapping[str, Any]) -> None:
     bar.update(1)
 
 
-def _failed_record(task: Mapping[str, Any], exc: BaseException) -> dict[str, Any]:
+def _unfinished_record(task: Mapping[str, Any], status: str, error: str) -> dict[str, Any]:
+    """The record of a run that did not finish in its kernel (no time counted)."""
     name = Path(task["notebook"]).name
     return {
         "notebook": name,
         "parameters": dict(task["parameters"]),
-        "status": FAILED,
-        "error": f"worker failed: {_error_summary(exc)}",
+        "status": status,
+        "error": error,
         "seconds": 0.0,
         "output": task["output"],
         "executed": f"{task['output']}/{name}",
     }
+
+
+def _failed_record(task: Mapping[str, Any], exc: BaseException) -> dict[str, Any]:
+    return _unfinished_record(task, FAILED, f"worker failed: {_error_summary(exc)}")
 
 
 class BatchInterrupted(Exception):
@@ -64,16 +69,8 @@ class _Signalled(BaseException):
 def _interrupted_record(task: Mapping[str, Any], signum: int) -> dict[str, Any]:
     import signal
 
-    name = Path(task["notebook"]).name
-    return {
-        "notebook": name,
-        "parameters": dict(task["parameters"]),
-        "status": INTERRUPTED,
-        "error": f"interrupted by {signal.Signals(signum).name} before the run finished",
-        "seconds": 0.0,
-        "output": task["output"],
-        "executed": f"{task['output']}/{name}",
-    }
+    error = f"interrupted by {signal.Signals(signum).name} before the run finished"
+    return _unfinished_record(task, INTERRUPTED, error)
 
 
 def _descendants() -> set[int]:
@@ -152,12 +149,13 @@ def _execute_local(
     in_main = threading.current_thread() is threading.main_thread()
     keep = _descendants()  # processes that are not the batch's
     previous: dict[int, Any] = {}
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
 
     def on_signal(signum: int, frame: Any) -> None:
         raise _Signalled(signum)
 
     if in_main:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in stop_signals:
             previous[signum] = signal.signal(signum, on_signal)
     try:
         for worker in workers:
@@ -174,8 +172,8 @@ def _execute_local(
             _advance(bar, results[i] or {})
     except _Signalled as signalled:
         if in_main:  # a second Ctrl-C must not interrupt the clean-up
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            for signum in stop_signals:
+                signal.signal(signum, signal.SIG_IGN)
         stop.set()
         cut = sorted(running)
         _kill_descendants(keep)

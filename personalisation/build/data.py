@@ -454,6 +454,8 @@ def build_data(
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped) and write a build.
+
     >>> build_data("../shared/data/raw", "/tmp/data")   # doctest: +SKIP
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)

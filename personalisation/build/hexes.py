@@ -226,6 +226,8 @@ def build_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped) and write a build.
+
     >>> build_hexes("../shared/data/raw", "geo/hexes")  # doctest: +SKIP
     """
     from personalisation.build.boundaries import assemble_sources
@@ -248,7 +250,7 @@ def build_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     changes: dict[str, Any] = {}
-    for vintage in register.VINTAGES:
+    for vintage in register.vintages():
         names = dict(
             zip(
                 register.councils(vintage)["council_code"].astype(str),
@@ -352,6 +354,8 @@ def build_hoc_hexes(raw_dir: str | Path, out_dir: str | Path) -> list[Path]:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped) and write a build.
+
     >>> build_hoc_hexes("../shared/data/raw", "geo/hexes")  # doctest: +SKIP
     """
     import geopandas as gpd

@@ -65,6 +65,8 @@ def cassr_code_lookup(raw_dir: str | Path) -> dict[str, str]:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> lookup = cassr_code_lookup(default_raw_dir())  # doctest: +SKIP
     >>> lookup["306"], lookup["905"], lookup["NE"]  # doctest: +SKIP
     ('E08000003', 'E10000027', 'E12000001')

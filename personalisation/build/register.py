@@ -345,6 +345,8 @@ def build_events(raw_dir: str | Path | None = None) -> pd.DataFrame:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> ev = build_events()  # doctest: +SKIP
     >>> ev.loc[ev.predecessor_code == "E10000021", "successor_code"].tolist()  # doctest: +SKIP
     ['E06000061', 'E06000062']
@@ -437,6 +439,8 @@ def build_register(raw_dir: str | Path | None = None) -> pd.DataFrame:
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> reg = build_register()  # doctest: +SKIP
     >>> reg.set_index("council_code").loc["E06000053", "council_name"]  # doctest: +SKIP
     'Isles of Scilly'
@@ -521,6 +525,8 @@ def write_register(
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped) and write a build.
+
     >>> write_register("../shared/data/raw", "geo")  # doctest: +SKIP
     """
     raw = Path(raw_dir) if raw_dir is not None else _paths.default_raw_dir()

@@ -74,6 +74,8 @@ def read_topology(path: str | Path, objects: Sequence[str] | None = None) -> Top
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> topo = read_topology("topo.json", objects=["utla"])  # doctest: +SKIP
     >>> len(topo.objects["utla"])  # doctest: +SKIP
     230

@@ -2,8 +2,8 @@
 hex layouts and the join to the cube.
 
 Public names: ``councils(vintage)``, ``events()``, ``lineage(code)``,
-``successors(code, at=...)``, ``find_council(name_or_code, at=...)``, ``vintage_for_year(year)``, ``harmonise(cube, to=...)``,
-``boundaries(vintage)``, ``hexes(vintage)``, ``attach_geometry(cube, vintage)``,
+``successors(code, at=...)``, ``find_council(name_or_code, at=...)``, ``vintage_for_year(year)``,
+``vintages()``, ``harmonise(cube, to=...)``, ``boundaries(vintage)``, ``hexes(vintage)``, ``attach_geometry(cube, vintage)``,
 ``to_geodataframe(cube, year, measure)``.  Heavy modules (geopandas) load on first use.
 """
 
@@ -24,7 +24,7 @@ _LAZY: dict[str, str] = {
     "vintage_for_year": "register",
     "vintage_for_codes": "register",
     "resolve_vintage": "register",
-    "VINTAGES": "register",
+    "vintages": "register",
     "harmonise": "_harmonise",
     "boundaries": "_boundaries",
     "hexes": "_hexes",

@@ -110,7 +110,7 @@ def _read_layer(path: str, vintage: str) -> geopandas.GeoDataFrame:
 
 
 def _available() -> list[str]:
-    return list(_register().VINTAGES)
+    return list(_register().vintages())
 
 
 def _check_vintage(vintage: Any) -> str:
@@ -122,7 +122,7 @@ def _check_vintage(vintage: Any) -> str:
     except (KeyError, ValueError, TypeError) as exc:
         raise MissingYearError(
             f"unknown geography vintage {vintage!r}: available vintages are "
-            f"{', '.join(register.VINTAGES)} (or any year from {register.VINTAGES[0]})"
+            f"{', '.join(register.vintages())} (or any year from {register.vintages()[0]})"
         ) from exc
 
 

@@ -294,7 +294,7 @@ def _cell_vintages(cube: xr.Dataset, has: np.ndarray) -> np.ndarray:
     """
     default = _source_vintages(cube)
     codes = cube["council"].values.tolist()
-    known = register._vintages()
+    known = register.vintages()
     fits = {}
     for vintage in known:
         valid = set(register.councils(vintage)["council_code"])

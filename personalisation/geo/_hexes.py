@@ -136,9 +136,10 @@ def read_hexjson(path: str | Path) -> dict[str, dict[str, Any]]:
 
     Examples
     --------
-    >>> cells = read_hexjson("uk-upper-tier-local-authorities.hexjson")  # doctest: +SKIP
-    >>> cells["E06000058"]["q"], cells["E06000058"]["r"]  # doctest: +SKIP
-    (5, 2)
+    >>> from personalisation._paths import geo_dir
+    >>> cells = read_hexjson(geo_dir() / "hexes" / "2023.hexjson")  # a shipped layout
+    >>> len(cells), cells["E06000058"]
+    (153, {'n': 'Bournemouth, Christchurch and Poole', 'q': 5, 'r': 2})
     """
     path = Path(path)
     try:

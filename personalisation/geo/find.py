@@ -366,7 +366,7 @@ def council_series(cube: xr.Dataset, council: str) -> tuple[xr.Dataset, Council 
         record = find_council(code)
     except UnknownCouncilError:
         return cube, None
-    latest = register.VINTAGES[-1]
+    latest = register.vintages()[-1]
     if (
         record.predecessors
         and record.in_force(register.vintage_start(latest))

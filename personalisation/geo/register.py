@@ -91,7 +91,6 @@ __all__ = [
     "EVENT_COLUMNS",
     "EVENT_TYPES",
     "REGISTER_START",
-    "VINTAGES",  # noqa: F822 - provided lazily by the module __getattr__
     "codes_in_force",
     "councils",
     "events",
@@ -101,6 +100,7 @@ __all__ = [
     "vintage_for_codes",
     "vintage_for_year",
     "vintage_start",
+    "vintages",
 ]
 
 COUNCIL_COLUMNS: tuple[str, ...] = (
@@ -171,17 +171,38 @@ def _events() -> pd.DataFrame:
     return _read_shipped("events.csv", str(_paths.geo_dir()))
 
 
-def _vintages() -> tuple[str, ...]:
-    """The vintages of the shipped events (cached with them)."""
-    return _vintages_from(_events())
+def vintages() -> tuple[str, ...]:
+    """The geography vintages of the shipped register, oldest first.
+
+    A vintage is named by the year on whose 1 April it took effect: the start of the
+    register (2008) and every year with a reorganisation event in ``geo/events.csv``.
+    The file is read on the first call and the answer cached (per geography folder), so
+    importing this module never touches the disk.
+
+    Returns
+    -------
+    tuple of str
+        The vintages, in order (``"2008"`` first).
+
+    Raises
+    ------
+    DataNotFoundError
+        If the shipped ``geo/events.csv`` is missing.
+
+    Examples
+    --------
+    >>> from personalisation.geo.register import vintages
+    >>> vintages()
+    ('2008', '2009', '2013', '2019', '2020', '2021', '2023', '2025')
+    >>> vintages()[-1]  # the geography in force now
+    '2025'
+    """
+    return _vintages_at(str(_paths.geo_dir()))
 
 
-def __getattr__(name: str) -> tuple[str, ...]:
-    # ``VINTAGES`` is read from the shipped events on first use (module-level __getattr__),
-    # so importing this module never touches the disk.
-    if name == "VINTAGES":
-        return _vintages()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+@functools.lru_cache(maxsize=4)
+def _vintages_at(geo: str) -> tuple[str, ...]:
+    return _vintages_from(_read_shipped("events.csv", geo))
 
 
 def vintage_start(vintage: str | int) -> str:
@@ -210,7 +231,7 @@ def resolve_vintage(vintage: str | int) -> str:
     '2023'
     """
     text = str(vintage).strip()
-    known = _vintages()
+    known = vintages()
     if not re.fullmatch(r"\d{4}", text):
         raise ValueError(
             f"geography vintage must be a year like '2019', got {vintage!r}; known: {known}"
@@ -256,7 +277,7 @@ def vintage_for_codes(codes: Iterable[str], at_least: str | int) -> str | None:
     """
     wanted = {str(c) for c in codes}
     start = resolve_vintage(at_least)
-    for vintage in (v for v in _vintages() if v >= start):
+    for vintage in (v for v in vintages() if v >= start):
         if wanted <= codes_in_force(vintage):
             return vintage
     return None

@@ -19,7 +19,7 @@ from personalisation.build import topojson as tj  # noqa: E402
 from personalisation.errors import MissingYearError  # noqa: E402
 from personalisation.geo import _boundaries as boundaries_module  # noqa: E402
 from personalisation.geo._boundaries import boundaries, boundary_path  # noqa: E402
-from personalisation.geo.register import VINTAGES, councils, vintage_for_year  # noqa: E402
+from personalisation.geo.register import councils, vintage_for_year, vintages  # noqa: E402
 
 EXPECTED_COUNTS = {
     "2008": 150,
@@ -72,7 +72,7 @@ def test_council_count_and_codes_equal_register(vintage: str) -> None:
 
 
 def test_every_register_vintage_has_boundaries() -> None:
-    for vintage in VINTAGES:
+    for vintage in vintages():
         assert set(boundaries(vintage)["council_code"]) == set(councils(vintage)["council_code"])
 
 
@@ -141,7 +141,7 @@ def test_geopandas_reads_the_shipped_file_directly() -> None:
     import pyogrio
 
     layers = [str(name) for name, _ in pyogrio.list_layers(boundary_path())]
-    assert layers == list(VINTAGES)
+    assert layers == list(vintages())
     raw = gpd.read_file(boundary_path(), layer="2023")
     assert len(raw) == 153 and {"council_code", "council_name"} <= set(raw.columns)
 

@@ -25,14 +25,14 @@ from personalisation.geo._hexes import (  # noqa: E402
     neighbours,
     read_hexjson,
 )
-from personalisation.geo.register import VINTAGES, councils  # noqa: E402
+from personalisation.geo.register import councils, vintages  # noqa: E402
 
 
 def _metadata() -> dict:
     return json.loads((geo_dir() / "hexes" / "metadata.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("vintage", VINTAGES)
+@pytest.mark.parametrize("vintage", vintages())
 def test_one_hex_per_council_one_council_per_cell(vintage: str) -> None:
     gdf = hexes(vintage)
     assert list(gdf["council_code"]) == sorted(councils(vintage)["council_code"])
@@ -217,6 +217,6 @@ def test_shipped_house_of_commons_cartogram_matches_the_geopackage(raw_dir: Path
 def test_rebuild_is_byte_identical(raw_dir: Path, tmp_path: Path) -> None:
     written = build_hexes_module.build_hexes(raw_dir, tmp_path)
     shipped = geo_dir() / "hexes"
-    assert [p.name for p in written] == [f"{v}.hexjson" for v in VINTAGES]
+    assert [p.name for p in written] == [f"{v}.hexjson" for v in vintages()]
     for path in [*written, tmp_path / "metadata.json"]:
         assert path.read_bytes() == (shipped / path.name).read_bytes(), path.name

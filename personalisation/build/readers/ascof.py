@@ -23,6 +23,8 @@ kept), and returns a tidy table checked by
 
 Examples
 --------
+Skipped as doctests: they need the raw published files (not shipped).
+
 >>> from personalisation.build.readers.ascof import read_ascof_open_data
 >>> tidy = read_ascof_open_data("meas-from-asc-of-eng-2021-open-data-csv_v2.xlsx")  # doctest: +SKIP
 >>> tidy.query("council_code == 'E08000003' and measure == 'sds_users'")  # doctest: +SKIP
@@ -111,6 +113,8 @@ def read_ascof_open_data(
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> tidy = read_ascof_open_data(
     ...     "meas-from-asc-of-eng-2021-open-data-csv_v2.xlsx"
     ... )  # doctest: +SKIP
@@ -159,6 +163,8 @@ def read_ascof_rds(path: str | Path, *, source_id: str | None = None) -> pd.Data
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> tidy = read_ascof_rds("ascof_14_19.rds")  # doctest: +SKIP
     >>> sorted(tidy["period"].unique())  # doctest: +SKIP
     ['2014-15', '2015-16', '2016-17', '2017-18', '2018-19']
@@ -209,6 +215,8 @@ def read_ascof_trend(path: str | Path, *, source_id: str | None = None) -> pd.Da
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> tidy = read_ascof_trend("trend_data.csv")  # doctest: +SKIP
     >>> sorted(tidy.query("period == '2023-24'")["published_code"].unique())  # doctest: +SKIP
     ['3D1A', '3D1B', '3D2A', '3D2B']

@@ -22,6 +22,8 @@ nearest 5 and outcomes are computed before rounding.
 
 Examples
 --------
+Skipped as doctests: they need the raw published files (not shipped).
+
 >>> from personalisation.build.readers.ascof_dhsc import read_ascof_dhsc
 >>> tidy = read_ascof_dhsc("ascof_2024_25.ods")  # doctest: +SKIP
 >>> tidy.query("council_code == 'E08000003'")[["measure", "numerator", "value"]]  # doctest: +SKIP
@@ -310,6 +312,8 @@ def read_ascof_dhsc(path: str | Path, *, source_id: str | None = None) -> pd.Dat
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> tidy = read_ascof_dhsc("ascof_2024_25.ods")  # doctest: +SKIP
     >>> tidy.query("geography_level == 'england'")[["measure", "value"]]  # doctest: +SKIP
     """

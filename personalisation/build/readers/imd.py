@@ -10,6 +10,8 @@ Average rank``).  Rank 1 is the most deprived.
 
 Examples
 --------
+Skipped as doctests: they need the raw published files (not shipped).
+
 >>> from personalisation.build.readers.imd import read_imd_summaries
 >>> table = read_imd_summaries("File_11_ID_2015_Upper-tier_Local_Authority_Summaries.xlsx")  # doctest: +SKIP
 """

@@ -108,6 +108,8 @@ def read_mid_year_estimates(path: str | Path, *, source_id: str | None = None) -
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> from personalisation._paths import default_raw_dir
     >>> path = default_raw_dir() / "indicators/ons_mye/ukmidyearestimates2016.xls"
     >>> tidy = read_mid_year_estimates(path)  # doctest: +SKIP
@@ -205,6 +207,8 @@ def read_mye4_series(path: str | Path, *, source_id: str | None = None) -> pd.Da
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> tidy = read_mye4_series("mye23tablesew.xlsx")  # doctest: +SKIP
     >>> sorted(tidy["year"].unique())[:2]  # doctest: +SKIP
     [2011, 2012]

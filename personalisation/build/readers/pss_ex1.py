@@ -211,10 +211,13 @@ def read_pss_ex1(
 
     Examples
     --------
-    >>>     >>> raw = default_raw_dir() / "indicators" / "pss_ex1_activity"
+    Skipped as doctests: they need the raw published files (not shipped) and take seconds.
+
+    >>> from personalisation._paths import default_raw_dir
+    >>> from personalisation.build import raw
     >>> from personalisation.build.lookups import cassr_code_lookup
     >>> lookup = cassr_code_lookup(default_raw_dir())  # doctest: +SKIP
-    >>> tidy = read_pss_ex1(raw / "Annex_Final_CASSR_Level_Activity_Data_2013_14.csv",
+    >>> tidy = read_pss_ex1(raw.path(default_raw_dir(), "pss_ex1_2013_14"),
     ...                     code_lookup=lookup)  # doctest: +SKIP
     >>> tidy.query("council_code == 'E08000003' and measure == 'dp_clients'"
     ...            " and disaggregation == 'Total'")["value"].item()  # doctest: +SKIP

@@ -11,6 +11,8 @@ row.  The figures are kept apart from the council tidy table: they are their own
 
 Examples
 --------
+Skipped as doctests: they need the raw published files (not shipped).
+
 >>> from personalisation.build.readers.reported import read_reported
 >>> table = read_reported("personal_budgets_reported_2009_2013.csv")  # doctest: +SKIP
 """

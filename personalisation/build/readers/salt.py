@@ -23,6 +23,8 @@ Two tables are read, found by their titles and column titles, never by position:
 
 Examples
 --------
+Skipped as doctests: they need the raw published files (not shipped).
+
 >>> from personalisation.build.readers.salt import read_salt_t38
 >>> tidy = read_salt_t38("ASCFR and SALT Data Tables 2021-22.xlsx")  # doctest: +SKIP
 """
@@ -264,6 +266,8 @@ def read_salt_t38(path: str | Path, *, source_id: str | None = None) -> pd.DataF
 
     Examples
     --------
+    Skipped as doctests: they need the raw published files (not shipped).
+
     >>> tidy = read_salt_t38("ASCFR and SALT Data Tables 2021-22.xlsx")  # doctest: +SKIP
     >>> tidy.query("council_code == 'E08000003' and disaggregation == 'Total'")  # doctest: +SKIP
     """
@@ -289,51 +293,36 @@ def read_salt_t38(path: str | Path, *, source_id: str | None = None) -> pd.DataF
             f"found: {[t for t in titles if t]}"
         )
     rows: list[dict] = []
-    for _, at, (level, code, name), line in _rows(cells, header, sheet, where):
+    for _, at, geo, line in _rows(cells, header, sheet, where):
         for measure in T38_MEASURES.values():
             parts = {}
             for band in T38_BANDS.values():
                 j = columns[(measure, band)]
-                value, status = _parse(line.iat[j], at, titles[j])
-                parts[band] = (value, status)
-                rows.append(
-                    _row(
-                        code,
-                        name,
-                        level,
-                        period,
-                        measure,
-                        band,
-                        value,
-                        status,
-                        f"T38 {labels[j]}",
-                        DEFINITION_T38,
-                    )
-                )
+                parts[band] = _parse(line.iat[j], at, titles[j])
+                rows.append(_row(geo, period, measure, band, parts[band], f"T38 {labels[j]}"))
             statuses = [s for _, s in parts.values()]
             if all(s == "published" for s in statuses):
                 total, status = sum(v for v, _ in parts.values()), "published"
             else:
                 total = np.nan
                 status = "suppressed" if "suppressed" in statuses else "not-collected"
-            rows.append(
-                _row(
-                    code,
-                    name,
-                    level,
-                    period,
-                    measure,
-                    "Total",
-                    total,
-                    status,
-                    f"T38 sum of 18 to 64 and 65 and over (derived): {measure}",
-                    DEFINITION_T38,
-                )
-            )
+            derived = f"T38 sum of 18 to 64 and 65 and over (derived): {measure}"
+            rows.append(_row(geo, period, measure, "Total", (total, status), derived))
     return _finish(rows, where, source_id or path.stem)
 
 
-def _row(code, name, level, period, measure, band, value, status, published, definition):
+def _row(
+    geo: tuple[str, str, str],
+    period: str,
+    measure: str,
+    band: str,
+    figure: tuple[float, str],
+    published: str,
+) -> dict[str, object]:
+    """One tidy row: ``geo`` is (level, code, name), ``figure`` (value, status); the
+    definition follows from the measure (T38 or T47)."""
+    level, code, name = geo
+    value, status = figure
     return {
         "council_code": code,
         "council_name": name,
@@ -344,7 +333,7 @@ def _row(code, name, level, period, measure, band, value, status, published, def
         "disaggregation": band,
         "value": value,
         "status": status,
-        "definition": definition,
+        "definition": DEFINITION_T47 if measure == T47_MEASURE else DEFINITION_T38,
     }
 
 
@@ -389,23 +378,10 @@ def read_salt_t47(path: str | Path, *, source_id: str | None = None) -> pd.DataF
             f"{sorted(set(T47_TYPES.values()) - set(columns))}; titles: {[t for t in titles if t]}"
         )
     rows: list[dict] = []
-    for _, at, (level, code, name), line in _rows(cells, header, sheet, where):
+    for _, at, geo, line in _rows(cells, header, sheet, where):
         for band, j in columns.items():
-            value, status = _parse(line.iat[j], at, titles[j])
-            rows.append(
-                _row(
-                    code,
-                    name,
-                    level,
-                    period,
-                    T47_MEASURE,
-                    band,
-                    value,
-                    status,
-                    f"T47 {labels[j]}",
-                    DEFINITION_T47,
-                )
-            )
+            figure = _parse(line.iat[j], at, titles[j])
+            rows.append(_row(geo, period, T47_MEASURE, band, figure, f"T47 {labels[j]}"))
     return _finish(rows, where, source_id or path.stem)
 
 
@@ -433,8 +409,8 @@ def ascof_counts_from_t38(t38: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> rows = [dict(council_code="E1", geography_level="council", year=2022, measure=m,
     ...              disaggregation=b, value=v, status="published")
-    ...         for m, v in (("lts_dp_only", 10), ("lts_part_dp", 5),
-    ...                      ("lts_council_managed_pb", 80), ("lts_commissioned_only", 5))
+    ...         for m, v in (("lts_dp_only", 10.0), ("lts_part_dp", 5.0),
+    ...                      ("lts_council_managed_pb", 80.0), ("lts_commissioned_only", 5.0))
     ...         for b in ("18-64", "65 and over")]
     >>> ascof_counts_from_t38(pd.DataFrame(rows))[["measure", "numerator", "denominator"]]
          measure  numerator  denominator
