@@ -15,8 +15,10 @@ when pyplot is imported too.  Save it with ``fig.savefig``.
 Examples
 --------
 >>> import personalisation as pz
->>> cube = pz.load_cube(measures=["sds_users"])               # doctest: +SKIP
->>> fig = pz.plot.choropleth(cube, "sds_users", 2021)           # doctest: +SKIP
+>>> cube = pz.load_cube(measures=["sds_users"])
+>>> fig = pz.plot.choropleth(cube, "sds_users", 2021)
+>>> [t.get_gid() for t in fig.texts]  # title, legend, London inset and this source note
+['source_note']
 """
 
 from __future__ import annotations

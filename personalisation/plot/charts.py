@@ -200,8 +200,10 @@ def trajectories(
     Examples
     --------
     >>> import personalisation as pz
-    >>> cube = pz.load_cube(measures=["sds_users"])                         # doctest: +SKIP
-    >>> fig = pz.plot.trajectories(cube, "sds_users", highlight=["Manchester"])  # doctest: +SKIP
+    >>> cube = pz.load_cube(measures=["sds_users"])
+    >>> fig = pz.plot.trajectories(cube, "sds_users", highlight=["Manchester"])
+    >>> [line.get_label() for line in fig.axes[0].lines][:2]
+    ['England (councils pooled)', 'Manchester']
     """
     from matplotlib.collections import LineCollection
 
@@ -346,9 +348,11 @@ def funnel(
     Examples
     --------
     >>> import personalisation as pz
-    >>> cube = pz.load_cube(measures=["sds_users"])                          # doctest: +SKIP
-    >>> result = pz.stats.funnel(cube, "sds_users", 2018)                    # doctest: +SKIP
-    >>> fig = pz.plot.funnel(cube, "sds_users", 2018, result=result)         # doctest: +SKIP
+    >>> cube = pz.load_cube(measures=["sds_users"])
+    >>> result = pz.stats.funnel(cube, "sds_users", 2018)
+    >>> fig = pz.plot.funnel(cube, "sds_users", 2018, result=result)
+    >>> fig.axes[0].get_title()
+    'Service users receiving self-directed support, 2017-18: funnel plot'
     """
     from personalisation import stats
     from personalisation import units as u
@@ -565,8 +569,10 @@ def regions(
     Examples
     --------
     >>> import personalisation as pz
-    >>> cube = pz.load_cube(measures=["sds_users"])                    # doctest: +SKIP
-    >>> fig = pz.plot.regions(cube, "sds_users", 2018)                   # doctest: +SKIP
+    >>> cube = pz.load_cube(measures=["sds_users"])
+    >>> fig = pz.plot.regions(cube, "sds_users", 2018)
+    >>> [t.get_gid() for t in fig.texts]
+    ['source_note']
     """
     from personalisation import stats
     from personalisation import units as u
