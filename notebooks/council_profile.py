@@ -43,10 +43,7 @@ found
 
 # %%
 for measure in ("sds_users", "dp_users"):
-    with_data = [
-        int(y) for y in cube.year.values if cube.value.sel(year=y, measure=measure).notnull().any()
-    ]
-    fig = pz.plot.trajectories(cube, measure, highlight=[code], years=with_data, england=england)
+    fig = pz.plot.trajectories(cube, measure, highlight=[code], england=england)
     written += outputs.save_figure(fig, output_dir, f"trajectory_{measure}", record)
     display(fig)
 
@@ -74,50 +71,22 @@ mix
 # %% [markdown]
 # ## Compared with its statistical neighbours
 #
-# The ten councils the Department for Education's statistical-neighbour model (2025 model on the 2023 councils,
-# else the 2021 model) puts closest to this one, matched from DfE LA numbers to GSS codes through the mySociety
-# register (`lookup_method` says how). **Caveat:** these groupings were built for children's services, not adult
-# social care; they are a comparator set, not a claim that the councils face the same adult care needs.
+# The ten councils the Department for Education's statistical-neighbour model (2025 model on the 2023
+# councils, else the 2021 model) puts closest to this one, matched from DfE LA numbers to GSS codes through the
+# mySociety register (`pz.neighbours(code)` shows how each was matched). **Caveat:** these groupings were built
+# for children's services, not adult social care; they are a comparator set, not a claim that the councils face
+# the same adult care needs.
 
 # %%
-comparators = None
-for model in ("DfE 2025", "DfE 2021"):
-    try:
-        comparators = pz.neighbours(code, model=model)
-        break
-    except KeyError as error:
-        print(error)
-if comparators is not None:
-    codes = [c for c in comparators.neighbour_code if c in cube.council.values]
-    latest = max(
-        int(y)
-        for y in cube.year.values
-        if bool(cube.value.sel(council=code, year=y, measure="sds_users").notnull())
-    )
-    peers = cube.value.sel(council=codes, year=latest).to_pandas()
-    comparison = comparators.set_index("neighbour_code")[
-        ["rank", "neighbour_name", "closeness"]
-    ].join(peers)
-    own = cube.value.sel(council=code, year=latest).to_pandas()
-    council_label = str(cube.council_name.sel(council=code).item())
-    print(
-        f"{council_label} in {latest - 1}-{str(latest)[-2:]} ({comparators.model.iloc[0]} neighbours): "
-        f"sds_users {own['sds_users']:.1f}% against a neighbour median of "
-        f"{comparison['sds_users'].median():.1f}%; {comparators.attrs['caveat']}."
-    )
-    written.append(outputs.save_table(comparison.reset_index(), output_dir, "neighbours", record))
-    display(comparison)
+comparison = pz.compare_with_neighbours(cube, code)
+written.append(outputs.save_table(comparison.table, output_dir, "neighbours", record))
+comparison
 
 # %% [markdown]
 # ## Allowing for chance: the funnel plot for the latest year with counts for this council
 
 # %%
-with_counts = [
-    int(y)
-    for y in cube.year.values
-    if bool(cube.denominator.sel(council=code, year=y, measure="sds_users").notnull())
-]
-latest = max(with_counts)
+latest = pz.geo.latest_year(cube, code, "sds_users", counts=True)
 fig = pz.plot.funnel(cube, "sds_users", latest, highlight=[code])
 written += outputs.save_figure(fig, output_dir, f"funnel_sds_users_{latest}", record)
 fig

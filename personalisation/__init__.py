@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         testing,
         units,
     )
+    from personalisation.comparators import compare_with_neighbours
     from personalisation.covariate_tables import covariates, neighbours
     from personalisation.cube import cube_from_tidy, load_cube, load_tidy
     from personalisation.geo import (
@@ -64,6 +65,7 @@ __all__ = [
     "attach_geometry",
     "batch",
     "boundaries",
+    "compare_with_neighbours",
     "councils",
     "covariates",
     "cube",
@@ -102,6 +104,7 @@ _LAZY_NAMES: dict[str, str] = {
     "registry": "personalisation.measures",
     "covariates": "personalisation.covariate_tables",
     "neighbours": "personalisation.covariate_tables",
+    "compare_with_neighbours": "personalisation.comparators",
     "reported": "personalisation.reported_figures",
     "targets": "personalisation.reported_figures",
     "national_series": "personalisation.stats.national",

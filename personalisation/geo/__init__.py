@@ -2,7 +2,8 @@
 hex layouts and the join to the cube.
 
 Public names: ``councils(vintage)``, ``events()``, ``lineage(code)``,
-``successors(code, at=...)``, ``find_council(name_or_code, at=...)``, ``vintage_for_year(year)``,
+``successors(code, at=...)``, ``find_council(name_or_code, at=...)``,
+``council_series(cube, council)``, ``latest_year(cube, council, measure)``, ``vintage_for_year(year)``,
 ``vintages()``, ``harmonise(cube, to=...)``, ``boundaries(vintage)``, ``hexes(vintage)``, ``attach_geometry(cube, vintage)``,
 ``to_geodataframe(cube, year, measure)``.  Heavy modules (geopandas) load on first use.
 """
@@ -19,6 +20,7 @@ _LAZY: dict[str, str] = {
     "Council": "find",
     "council_series": "find",
     "council_code_in": "find",
+    "latest_year": "find",
     "lineage": "register",
     "successors": "register",
     "vintage_for_year": "register",

@@ -32,7 +32,7 @@ import xarray as xr
 from personalisation.errors import UnknownCouncilError
 from personalisation.geo import register
 
-__all__ = ["Council", "council_code_in", "council_series", "find_council"]
+__all__ = ["Council", "council_code_in", "council_series", "find_council", "latest_year"]
 
 _INVERTED = re.compile(r",\s*(city|county|royal borough|borough) of\s*$")
 _GSS_OR_CASSR = re.compile(r"^(E\d{8}|cassr:\d{3})$", re.IGNORECASE)
@@ -378,3 +378,40 @@ def council_series(cube: xr.Dataset, council: str) -> tuple[xr.Dataset, Council 
         if code in [str(c) for c in harmonised["council"].values]:
             return harmonised, record
     return cube, record
+
+
+def latest_year(
+    cube: xr.Dataset, council: str, measure: str, *, counts: bool = False
+) -> int | None:
+    """The latest year in which a council has a value (or, with ``counts``, a denominator).
+
+    Parameters
+    ----------
+    cube
+        A cube from :func:`personalisation.load_cube`.
+    council
+        A code or a name (:func:`council_code_in`).
+    measure
+        Measure id.
+    counts
+        Ask for a published numerator and denominator, not only a value.
+
+    Returns
+    -------
+    int or None
+        The year (the year in which the financial year ends), ``None`` if there is none.
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures=["sds_users"])
+    >>> latest_year(cube, "Manchester", "sds_users"), latest_year(cube, "E10000023", "sds_users")
+    (2025, 2023)
+    """
+    code = council_code_in(cube, council)
+    cell = cube.sel(council=code, measure=measure)
+    held = cell["value"].notnull()
+    if counts:
+        held = held & cell["numerator"].notnull() & (cell["denominator"] > 0)
+    years = [int(y) for y in cube["year"].values[held.values]]
+    return max(years) if years else None

@@ -175,7 +175,7 @@ def trajectories(
     highlight
         Council codes (or names) drawn in colour and labelled; the rest are grey.
     years
-        Years to show (default all years of the cube).
+        Years to show (default the years in which the measure has any value).
     england
         ``None`` (default): for rate measures the England rate pooled over the cube's
         councils (:func:`personalisation.stats.regional`; NaN, so a gap, in years without
@@ -208,7 +208,10 @@ def trajectories(
     from matplotlib.collections import LineCollection
 
     style.check_measure(cube, measure)
-    years = sorted(style.check_years(cube, years if years is not None else cube["year"].values))
+    if years is None:  # the years in which the measure has any value
+        held = cube["value"].sel(measure=measure).notnull().any("council")
+        years = [int(y) for y in cube["year"].values[held.values]]
+    years = sorted(style.check_years(cube, years))
     chosen = _resolve_councils(cube, highlight)
     values = cube["value"].sel(measure=measure, year=years).transpose("council", "year")
     codes = [str(c) for c in values["council"].values]

@@ -273,3 +273,26 @@ def test_a_renamed_pss_ex1_column_is_an_error_not_not_collected(
     with pytest.raises(SourceFormatError, match="should hold") as info:
         read_pss_ex1(path, code_lookup=lookup, expected_figures=PSS_EX1_FIGURES)
     assert named in str(info.value) and name in str(info.value)
+
+
+@pytest.mark.raw
+def test_an_unreadable_raw_file_is_one_error_naming_it(
+    raw: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    # CI runs as root, for whom chmod 000 does not stop a read: the operating system's
+    # refusal is raised where the build first opens the file (to hash it)
+    def refuse(path, *args, **kwargs):
+        if Path(path).name == Path(TREND).name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    real = raw_registry.sha256_file
+    monkeypatch.setattr(raw_registry, "sha256_file", refuse)
+    raw_registry._HASHED.clear()
+    out = tmp_path / "out"
+    before = _outputs_with_sentinels(out)
+    assert main(["build-data", "--raw", str(raw), "--out", str(out), "--only", "data"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "trend_data.csv: Permission denied" in err
+    assert "Traceback" not in err
+    assert _tree(out) == before  # nothing replaced
