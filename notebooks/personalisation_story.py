@@ -31,12 +31,10 @@ output_dir = "outputs/personalisation_story"
 # %%
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from IPython.display import display
 
 import personalisation as pz
 from personalisation import outputs
-from personalisation.plot.figure import new_figure
 
 if measure not in ("sds_users", "dp_users"):
     raise ValueError(f"measure must be 'sds_users' or 'dp_users', not {measure!r}")
@@ -59,49 +57,7 @@ series[["period", "as_at", "value", "series", "source", "qualifier", "series_bre
 # their deadlines (30% by April 2011; 100% by April 2013, replaced on 26 October 2012 by 70%).
 
 # %%
-fig = new_figure((8.5, 4.8))
-ax = fig.subplots()
-yearly = series[series.as_at == ""]
-for i, (name, part) in enumerate(yearly[yearly.series != ""].groupby("series", sort=False)):
-    style = "o-" if part.source.iloc[0] == "published" else "s--"
-    ax.plot(part.year, part.value, style, label=name, color=f"C{i}")
-survey = series[series.as_at != ""]
-if len(survey):
-    ax.plot(
-        survey.year, survey.value, "D", color="grey", label="ADASS / TLAP survey (eligible base)"
-    )
-for year, why in zip(yearly.year, yearly.series_break, strict=True):
-    if why:
-        ax.axvline(year - 0.5, color="#777777", linestyle=":", linewidth=1)
-if measure == "sds_users":
-    for target in targets.itertuples():
-        deadline = target.deadline.year  # April of the deadline year = end of financial year
-        ax.hlines(target.threshold_percent, from_year, deadline, colors="#b2182b", linestyles="-.")
-        ax.annotate(
-            f"{target.threshold_percent:.0f}% by {target.deadline:%b %Y}",
-            (deadline, target.threshold_percent),
-            fontsize=7,
-            color="#b2182b",
-            ha="right",
-            va="bottom",
-        )
-ax.set_xlim(from_year - 0.7, to_year + 0.7)
-ax.set_ylim(0, 105)
-ax.set_xlabel("year ending 31 March")
-ax.set_ylabel(f"{measure} (%)")
-ax.set_title(
-    f"England: {pz.measures.get(measure).label}, {from_year - 1}-{str(from_year)[-2:]} to "
-    f"{to_year - 1}-{str(to_year)[-2:]}",
-    fontsize=9,
-)
-ax.legend(fontsize=6, loc="lower right")
-fig.text(
-    0.01,
-    0.005,
-    "Reported figures: Community Care, Think Local Act Personal (cited row by row in "
-    "pz.reported()); published: NHS Digital / NHS England / DHSC ASCOF (OGL v3).",
-    fontsize=5.5,
-)
+fig = pz.plot.national(series, measure, targets=targets)
 written += outputs.save_figure(fig, output_dir, f"national_trajectory_{measure}", record)
 fig
 
@@ -110,39 +66,7 @@ fig
 
 # %%
 reported = pz.reported("personal_budget_takeup")
-extremes = reported[reported.geography_code.str.match(r"^E(06|08|09|10)")]
-values = cube.value.sel(measure=measure).to_pandas()
-published_years = [
-    int(y)
-    for y in values.columns
-    if from_year <= int(y) <= to_year and np.isfinite(values[y]).sum() > 0
-]
-fig = new_figure((8.5, 4.6))
-ax = fig.subplots()
-data = [values[y].dropna().to_numpy() for y in published_years]
-if data:
-    ax.boxplot(data, positions=published_years, widths=0.6, showfliers=True)
-if measure == "sds_users":
-    for row in extremes.itertuples():
-        if from_year <= row.year <= to_year:
-            ax.plot(row.year, row.value, "v" if row.value < 30 else "^", color="#b2182b")
-            ax.annotate(
-                f"{row.geography_name} {row.value:g}% (reported)",
-                (row.year, row.value),
-                fontsize=6,
-                xytext=(4, 0),
-                textcoords="offset points",
-            )
-ax.set_xticks(range(from_year, to_year + 1))
-ax.tick_params(axis="x", labelsize=7, rotation=45)
-ax.set_xlim(from_year - 0.7, to_year + 0.7)
-ax.set_ylim(0, 105)
-ax.set_xlabel("year ending 31 March")
-ax.set_ylabel(f"{measure} (%)")
-ax.set_title(
-    "Council figures: reported extremes only before 2014-15; published distribution after",
-    fontsize=9,
-)
+fig = pz.plot.council_spread(cube, measure, range(from_year, to_year + 1), reported=reported)
 written += outputs.save_figure(fig, output_dir, f"council_distribution_{measure}", record)
 fig
 
@@ -153,22 +77,28 @@ fig
 # (self-directed support); the table applies the same thresholds to the chosen measure.
 
 # %%
-rows = []
-for year in published_years:
-    v = values[year].dropna()
-    rows.append(
-        {
-            "year": year,
-            "period": str(cube.period.sel(year=year).item()),
-            "councils_assessed": int(v.size),
-            "met_30": int((v >= 30).sum()),
-            "met_70": int((v >= 70).sum()),
-            "share_met_70": float((v >= 70).mean()),
-        }
-    )
-met = pd.DataFrame(rows)
+assessed = pz.stats.targets(cube, measure, year=None, threshold="70%", lower="30%")
+met = assessed.summary[assessed.summary.group_type == "England"]
+met = met[(met.year >= from_year) & (met.year <= to_year)]
 written.append(outputs.save_table(met, output_dir, f"met_targets_{measure}", record))
-met
+met[["year", "n_assessed", "n_met", "share_met", "n_below_lower"]].rename(
+    columns={"n_met": "met_70", "share_met": "share_met_70 (%)", "n_below_lower": "below_30"}
+)
+
+# %% [markdown]
+# ## Is the variation explained by need?
+#
+# Each council's rate against the average score of the English indices of deprivation (IMD 2015 up to 2018-19,
+# IMD 2019 from 2019-20), in the first and last year of the period with both: the Spearman correlation with its
+# interval and a least-squares line. Councils whose boundaries changed since the IMD's geography are left out and
+# counted.
+
+# %%
+need = pz.stats.deprivation(cube, measure, year=[max(from_year, 2015), to_year])
+written.append(outputs.save_table(need, output_dir, f"deprivation_{measure}", record))
+fig = pz.plot.deprivation(need)
+written += outputs.save_figure(fig, output_dir, f"deprivation_{measure}", record)
+display(need, fig)
 
 # %% [markdown]
 # ## Who manages the budget: the council-managed share

@@ -2,7 +2,8 @@
 
 Public names: :func:`choropleth`, :func:`hexmap`, :func:`small_multiples` (maps, in
 :mod:`personalisation.plot.maps`), :func:`trajectories`, :func:`funnel`, :func:`regions`
-(charts, in :mod:`personalisation.plot.charts`).  House style, attribution and the
+(charts, in :mod:`personalisation.plot.charts`), :func:`deprivation`, :func:`national` and
+:func:`council_spread` (the national story, in :mod:`personalisation.plot.story`).  House style, attribution and the
 "no data" hatch live in :mod:`personalisation.plot.style`; pooled class breaks in
 :mod:`personalisation.plot.classify`.  Plotting parses no files and computes no statistics
 beyond calling :mod:`personalisation.stats`.
@@ -26,12 +27,15 @@ from __future__ import annotations
 from personalisation.plot.charts import funnel, regions, trajectories
 from personalisation.plot.deprivation import deprivation
 from personalisation.plot.maps import choropleth, hexmap, small_multiples
+from personalisation.plot.story import council_spread, national
 
 __all__ = [
     "choropleth",
+    "council_spread",
     "deprivation",
     "funnel",
     "hexmap",
+    "national",
     "regions",
     "small_multiples",
     "trajectories",
