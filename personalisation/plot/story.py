@@ -190,23 +190,26 @@ def council_spread(
             positions=published,
             widths=0.6,
             showfliers=True,
+            manage_ticks=False,
         )
     if reported is not None and measure == "sds_users":
         councils = reported[reported["geography_code"].str.match(r"^E(06|08|09|10)")]
-        for row in councils.itertuples():
+        stacked = {"v": 0, "^": 0}  # labels of the same kind step apart, never overlap
+        for row in councils.sort_values("year").itertuples():
             if axis_years[0] <= row.year <= axis_years[-1]:
-                (point,) = ax.plot(
-                    row.year, row.value, "v" if row.value < 30 else "^", color=TARGET_COLOUR
-                )
+                marker = "v" if row.value < 30 else "^"
+                (point,) = ax.plot(row.year, row.value, marker, color=TARGET_COLOUR)
                 point.set_gid("reported_council")
+                step = stacked[marker]
+                stacked[marker] += 1
                 ax.annotate(
                     f"{row.geography_name} {row.value:g}% (reported)",
                     (row.year, row.value),
                     fontsize=6,
-                    xytext=(4, 0),
+                    xytext=(4, 8 * step if marker == "v" else -8 * step),
                     textcoords="offset points",
                 )
-    ax.set_xticks(axis_years)
+    ax.set_xticks(axis_years, labels=[str(y) for y in axis_years])
     ax.tick_params(axis="x", labelsize=7, rotation=45)
     ax.set_xlim(axis_years[0] - 0.7, axis_years[-1] + 0.7)
     ax.set_ylim(0, 105)
@@ -218,5 +221,7 @@ def council_spread(
             fontsize=9,
         )
     n = int(np.isfinite(values[published].to_numpy()).sum()) if published else 0
-    style.add_source_note(fig, f"{_REPORTED_SOURCES} {n} published council-years.", own=own)
+    style.add_source_note(
+        fig, f"{_REPORTED_SOURCES} {n} published council-years.", reserve=0.55, own=own
+    )
     return fig
