@@ -85,12 +85,6 @@ class NeighbourComparison:
         return f"<p>{html.escape(self.summary)}</p>{body}"
 
 
-def _latest_year_with_value(cube: xr.Dataset, code: str, measure: str) -> int | None:
-    held = cube["value"].sel(council=code, measure=measure).notnull()
-    years = [int(y) for y in cube["year"].values[held.values]]
-    return max(years) if years else None
-
-
 def compare_with_neighbours(
     cube: xr.Dataset,
     council: str,
@@ -128,14 +122,14 @@ def compare_with_neighbours(
     ('', 0)
     """
     from personalisation.covariate_tables import NEIGHBOURS_CAVEAT, neighbours
-    from personalisation.geo.find import council_code_in
+    from personalisation.geo.find import council_code_in, latest_year
 
     code = council_code_in(cube, council)
     measures = tuple(measures)
     name = str(cube["council_name"].sel(council=code).item())
     first = measures[0]
     if year is None:
-        year = _latest_year_with_value(cube, code, first)
+        year = latest_year(cube, code, first)
     columns = ["rank", "neighbour_code", "neighbour_name", "closeness", *measures]
     own: dict[str, float] = {}
     if year is not None:
