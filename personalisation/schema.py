@@ -525,7 +525,7 @@ def encode_status(status: Any) -> Any:
         )
         out.attrs = {**status.attrs, **status_attrs()}
         return out
-    codes = _encode_block(status)
+    codes = np.asarray(_encode_block(status))
     return codes[()] if codes.ndim == 0 else codes
 
 
@@ -584,7 +584,7 @@ def decode_status(status: Any) -> Any:
         out.attrs = {k: v for k, v in status.attrs.items() if k not in flags}
         out.attrs["long_name"] = status_attrs()["long_name"]
         return out
-    names = _decode_block(status)
+    names = np.asarray(_decode_block(status))
     return str(names[()]) if names.ndim == 0 else names
 
 
