@@ -41,7 +41,10 @@ Statuses: ``published`` (a number), ``suppressed`` (the publisher withheld it, e
 ``inconsistent`` (the publisher printed a number that contradicts its own figures, e.g. an
 age band above its total; withheld here, the published number is listed in
 ``data/metadata.json`` under ``inconsistencies``), ``missing`` (no row for it, filled in
-by the cube).  Values that are not published are NaN, never zero.
+by the cube).  Values that are not published are NaN, never zero.  The tidy table holds the
+names; the cube stores its statuses (:data:`CUBE_STATUS_VALUES`) as int8 codes
+(:data:`STATUS_CODES`, CF ``flag_values`` / ``flag_meanings`` from :func:`status_attrs`),
+turned into names by :func:`decode_status` and back by :func:`encode_status`.
 
 Range and consistency checks of :func:`validate_tidy`: rates (units ``%``) within
 [0, 100]; counts, numerators and denominators non-negative, and whole numbers for
