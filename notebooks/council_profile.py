@@ -51,11 +51,9 @@ for measure in ("sds_users", "dp_users"):
 # ## The council's figures
 
 # %%
-table = (
-    cube.sel(council=code)[["numerator", "denominator", "value", "status"]]
-    .to_dataframe()
-    .reset_index()
-)
+figures = cube.sel(council=code)[["numerator", "denominator", "value", "status"]]
+# the cube stores status as int8 codes: decode to the names before comparing with a name
+table = figures.assign(status=pz.decode_status(figures.status)).to_dataframe().reset_index()
 table = table[table.status != "not-collected"]
 written.append(outputs.save_table(table, output_dir, "figures", record))
 table.pivot(index="year", columns="measure", values="value")

@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     )
     from personalisation.measures import registry
     from personalisation.reported_figures import reported, targets
+    from personalisation.schema import decode_status, encode_status
     from personalisation.stats.national import national_dp_series, national_series
 
 try:
@@ -70,6 +71,8 @@ __all__ = [
     "covariates",
     "cube",
     "cube_from_tidy",
+    "decode_status",
+    "encode_status",
     "errors",
     "events",
     "export",
@@ -101,6 +104,8 @@ _LAZY_NAMES: dict[str, str] = {
     "load_cube": "personalisation.cube",
     "load_tidy": "personalisation.cube",
     "cube_from_tidy": "personalisation.cube",
+    "decode_status": "personalisation.schema",
+    "encode_status": "personalisation.schema",
     "registry": "personalisation.measures",
     "covariates": "personalisation.covariate_tables",
     "neighbours": "personalisation.covariate_tables",

@@ -34,7 +34,13 @@ from personalisation.errors import (
     UnknownMeasureError,
 )
 from personalisation.geo import register
-from personalisation.schema import GEOGRAPHY_LEVELS, TIDY_COLUMNS, validate_tidy
+from personalisation.schema import (
+    GEOGRAPHY_LEVELS,
+    TIDY_COLUMNS,
+    encode_status,
+    status_attrs,
+    validate_tidy,
+)
 
 INDICATORS_FILE = "indicators.csv"
 METADATA_FILE = "metadata.json"
@@ -303,10 +309,13 @@ def cube_from_tidy(
     xarray.Dataset
         Dims ``council``, ``year``, ``measure``; variables ``numerator``, ``denominator``,
         ``value``, ``status``; per year and measure ``definition``, ``series_break`` and
-        ``not_collected_reason`` (from the measure registry).  Cells with no row are NaN with status ``missing``;
-        ``not-collected`` when the measure has no figure at all in that year;
-        ``not-in-geography`` when the council did not exist in that year's geography
-        (for example Bournemouth before 2019 or BCP Council after).
+        ``not_collected_reason`` (from the measure registry).  Cells with no row are NaN
+        with status ``missing``; ``not-collected`` when the measure has no figure at all in
+        that year; ``not-in-geography`` when the council did not exist in that year's
+        geography (for example Bournemouth before 2019 or BCP Council after).  ``status``
+        is stored as int8 codes (CF ``flag_values`` / ``flag_meanings``, see
+        :data:`personalisation.schema.STATUS_CODES`): compare names after
+        :func:`personalisation.decode_status`.
 
     Raises
     ------
@@ -323,6 +332,9 @@ def cube_from_tidy(
     >>> cube = cube_from_tidy(pd.DataFrame([row]))
     >>> float(cube.value.sel(council="E08000003", year=2021, measure="sds_users"))
     90.1
+    >>> from personalisation.schema import decode_status
+    >>> cube.status.dtype, decode_status(cube.status).values.ravel().tolist()
+    (dtype('int8'), ['published'])
     """
     if geography_level not in GEOGRAPHY_LEVELS:
         raise ValueError(
@@ -419,7 +431,7 @@ def cube_from_tidy(
             "numerator": (dims, full["numerator"].to_numpy(dtype=float).reshape(shape)),
             "denominator": (dims, full["denominator"].to_numpy(dtype=float).reshape(shape)),
             "value": (dims, full["value"].to_numpy(dtype=float).reshape(shape)),
-            "status": (dims, status.astype(str)),
+            "status": (dims, encode_status(status)),
         },
         coords={
             "council": np.array(council_ids, dtype=str),
@@ -476,9 +488,7 @@ def cube_from_tidy(
         "long_name": "published value: percentage for rate measures, count for count measures",
         "units": "see the units coordinate",
     }
-    cube["status"].attrs = {
-        "long_name": "published / suppressed / not-collected / missing / not-in-geography"
-    }
+    cube["status"].attrs = status_attrs()
     cube["definition"].attrs = {
         "long_name": "indicator definition (ASCOF 1C, ASCOF 3D, PSS-EX1 (RAP), ONS MYE)"
     }
@@ -532,7 +542,8 @@ def load_cube(
     -------
     xarray.Dataset
         Dims ``council`` x ``year`` x ``measure``; ``numerator``, ``denominator``, ``value``,
-        ``status``, ``definition``; coords ``council_name``, ``council_type``,
+        ``status`` (int8 codes with CF ``flag_values`` / ``flag_meanings``: the names are
+        ``pz.decode_status(cube.status)``), ``definition``; coords ``council_name``, ``council_type``,
         ``region_code``, ``region_name``, ``period``, ``geography_vintage``,
         ``measure_label``, ``units``; attrs title, sources, licence, attribution,
         citation, data_version.  Council codes are as published each year: use
@@ -544,6 +555,8 @@ def load_cube(
     >>> cube = pz.load_cube(measures=["sds_users"])
     >>> cube.value.sel(council="E08000003", year=2021).item()
     90.1
+    >>> pz.decode_status(cube.status.sel(council="E08000003", year=2021)).values.tolist()
+    ['published']
     """
     tidy = load_tidy(data_dir)
     metadata = load_metadata(data_dir)

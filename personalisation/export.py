@@ -55,7 +55,8 @@ COLUMN_LABELS: dict[str, str] = {
 
 
 def _status_values() -> list[str]:
-    return list(dict.fromkeys(schema.CUBE_STATUS_VALUES))
+    """The status names in code order: Stata's value labels are the cube's int8 codes."""
+    return sorted(schema.STATUS_CODES, key=schema.STATUS_CODES.__getitem__)
 
 
 def codebook(tidy: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +73,7 @@ def codebook(tidy: pd.DataFrame) -> pd.DataFrame:
     for column in tidy.columns:
         values = ""
         if column == "status":
-            values = "; ".join(f"{i} = {name}" for i, name in enumerate(_status_values()))
+            values = "; ".join(f"{schema.STATUS_CODES[name]} = {name}" for name in _status_values())
         rows.append(
             {
                 "variable": column,

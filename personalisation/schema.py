@@ -41,7 +41,10 @@ Statuses: ``published`` (a number), ``suppressed`` (the publisher withheld it, e
 ``inconsistent`` (the publisher printed a number that contradicts its own figures, e.g. an
 age band above its total; withheld here, the published number is listed in
 ``data/metadata.json`` under ``inconsistencies``), ``missing`` (no row for it, filled in
-by the cube).  Values that are not published are NaN, never zero.
+by the cube).  Values that are not published are NaN, never zero.  The tidy table holds the
+names; the cube stores its statuses (:data:`CUBE_STATUS_VALUES`) as int8 codes
+(:data:`STATUS_CODES`, CF ``flag_values`` / ``flag_meanings`` from :func:`status_attrs`),
+turned into names by :func:`decode_status` and back by :func:`encode_status`.
 
 Range and consistency checks of :func:`validate_tidy`: rates (units ``%``) within
 [0, 100]; counts, numerators and denominators non-negative, and whole numbers for
@@ -55,10 +58,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias, overload
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from personalisation.errors import SchemaError
 
@@ -107,6 +111,15 @@ CUBE_STATUS_VALUES: tuple[str, ...] = (
     "not-computable",
 )
 GEOGRAPHY_LEVELS: tuple[str, ...] = ("council", "region", "council_type", "england")
+
+#: The integer code of each cube status, as the cube stores ``status`` (int8): the
+#: position in :data:`CUBE_STATUS_VALUES` (``published`` is 0).  The codes are the CF
+#: ``flag_values`` of the cube's ``status`` and the Stata value labels of
+#: :mod:`personalisation.export`; they never change meaning (a new status gets a new code).
+STATUS_CODES: dict[str, int] = {name: code for code, name in enumerate(CUBE_STATUS_VALUES)}
+#: The dtype of the cube's ``status``.
+STATUS_DTYPE = np.dtype(np.int8)
+_STATUS_NAMES = np.array(CUBE_STATUS_VALUES)  # code -> name (<U16, the old cube dtype)
 
 #: Status of a cube cell whose council did not exist in that year's geography.
 NOT_IN_GEOGRAPHY = "not-in-geography"
@@ -405,3 +418,187 @@ def _check_england_sums(tidy: pd.DataFrame, fail: object) -> None:
                 f"({their_sum[wrong][0]:g}), although {definition[first]} publishes a sum",
                 pd.Series(np.isin(np.arange(len(tidy)), rows[wrong]), index=tidy.index),
             )
+
+
+# --------------------------------------------------------------------------- status codes
+def status_attrs() -> dict[str, Any]:
+    """The attributes of the cube's int8 ``status``: CF ``flag_values`` and ``flag_meanings``.
+
+    ``flag_values`` are the codes of :data:`STATUS_CODES` (int8, the variable's dtype),
+    ``flag_meanings`` the status names in code order, separated by single spaces (CF
+    forbids spaces inside a meaning; the names use hyphens).  No ``standard_name``: CF has
+    none for a publication status.  Readers without this package decode the codes from
+    these two attributes; with it, use :func:`decode_status`.
+
+    Examples
+    --------
+    >>> attrs = status_attrs()
+    >>> attrs["flag_values"].dtype, attrs["flag_values"][:2].tolist()
+    (dtype('int8'), [0, 1])
+    >>> attrs["flag_meanings"].split()[:3]
+    ['published', 'suppressed', 'not-collected']
+    """
+    return {
+        "long_name": "status of the figure: " + " / ".join(CUBE_STATUS_VALUES),
+        "flag_values": np.arange(len(CUBE_STATUS_VALUES), dtype=STATUS_DTYPE),
+        "flag_meanings": " ".join(CUBE_STATUS_VALUES),
+        "comment": "int8 codes; names with personalisation.decode_status(cube['status']), "
+        "or from flag_values / flag_meanings",
+    }
+
+
+def _encode_block(block: Any) -> np.ndarray:
+    array = np.asarray(block)
+    if np.issubdtype(array.dtype, np.number):
+        _check_codes(array)
+        return array.astype(STATUS_DTYPE)
+    uniques, inverse = np.unique(array.astype(str), return_inverse=True)
+    unknown = [str(u) for u in uniques if str(u) not in STATUS_CODES]
+    if unknown:
+        raise SchemaError(
+            f"unknown status value(s) {unknown}; a status is one of {CUBE_STATUS_VALUES}"
+        )
+    lookup = np.array([STATUS_CODES[str(u)] for u in uniques], dtype=STATUS_DTYPE)
+    return lookup[inverse].reshape(array.shape)
+
+
+def _check_codes(array: np.ndarray) -> None:
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise SchemaError(
+            "status codes contain NaN: an int8 status became float (a reindex, where or "
+            "concat filled it with NaN?); fill the cells with a status instead, e.g. "
+            "fill_value={'status': encode_status('missing')}"
+        )
+    bad = (array < 0) | (array >= len(CUBE_STATUS_VALUES)) | (array % 1 != 0)
+    if bad.any():
+        found = sorted({v.item() for v in np.unique(array[bad])})
+        raise SchemaError(
+            f"unknown status code(s) {found[:10]}; the codes are 0..{len(CUBE_STATUS_VALUES) - 1} "
+            f"({', '.join(f'{c} = {n}' for n, c in STATUS_CODES.items())})"
+        )
+
+
+def _decode_block(block: Any) -> np.ndarray:
+    array = np.asarray(block)
+    if not np.issubdtype(array.dtype, np.number):
+        return _STATUS_NAMES[_encode_block(array)]  # names: checked, returned as <U16
+    _check_codes(array)
+    return _STATUS_NAMES[array.astype(np.intp)]
+
+
+@overload
+def encode_status(status: xr.DataArray) -> xr.DataArray: ...
+@overload
+def encode_status(status: Any) -> Any: ...
+def encode_status(status: Any) -> Any:
+    """Status names -> the cube's int8 codes (:data:`STATUS_CODES`).
+
+    Parameters
+    ----------
+    status
+        A status name (``"suppressed"``), a sequence or array of names, or a
+        :class:`xarray.DataArray` of them (numpy or dask).  Codes (integers) pass through,
+        checked, so encoding twice is harmless.
+
+    Returns
+    -------
+    numpy.int8, numpy.ndarray or xarray.DataArray
+        The codes, int8, same shape; a DataArray keeps its dims and coords and gets the CF
+        attributes of :func:`status_attrs`.
+
+    Raises
+    ------
+    SchemaError
+        For a name that is not a status (the message names it) or an unknown code.
+
+    Examples
+    --------
+    >>> encode_status("suppressed")
+    np.int8(1)
+    >>> encode_status(["published", "not-in-geography"]).tolist()
+    [0, 6]
+    >>> encode_status("guessed")
+    Traceback (most recent call last):
+    ...
+    personalisation.errors.SchemaError: unknown status value(s) ['guessed']; a status is one of ('published', 'suppressed', 'not-collected', 'missing', 'not-applicable', 'inconsistent', 'not-in-geography', 'estimated', 'not-computable')
+    """
+    if isinstance(status, xr.DataArray):
+        out = xr.apply_ufunc(
+            _encode_block, status, dask="parallelized", output_dtypes=[STATUS_DTYPE]
+        )
+        out.attrs = {**status.attrs, **status_attrs()}
+        return out
+    codes = np.asarray(_encode_block(status))
+    return codes[()] if codes.ndim == 0 else codes
+
+
+@overload
+def decode_status(status: xr.DataArray) -> xr.DataArray: ...
+@overload
+def decode_status(status: Any) -> Any: ...
+def decode_status(status: Any) -> Any:
+    """The cube's int8 status codes -> status names, for display and comparison.
+
+    The cube stores ``status`` as int8 codes (1 byte a cell, CF ``flag_values`` /
+    ``flag_meanings``); compare names only after decoding: ``cube.status == "published"``
+    compares the codes with a text and is False everywhere.
+
+    Parameters
+    ----------
+    status
+        The cube's ``status`` (a DataArray, numpy or dask), an array of codes or one code.
+        Names pass through, checked, so decoding twice is harmless (a cube built by
+        :func:`personalisation.testing.make_cube` holds names).
+
+    Returns
+    -------
+    str, numpy.ndarray or xarray.DataArray
+        The names (``<U16``), same shape; a DataArray keeps its dims and coords and loses
+        the flag attributes.
+
+    Raises
+    ------
+    SchemaError
+        For a code outside :data:`STATUS_CODES` (or NaN), or a name that is not a status.
+
+    Examples
+    --------
+    >>> import personalisation as pz
+    >>> cube = pz.load_cube(measures="sds_users", years=2021)
+    >>> cube.status.dtype
+    dtype('int8')
+    >>> names = pz.decode_status(cube.status)
+    >>> names.sel(council="E08000003").item()
+    'published'
+    >>> int((names == "published").sum()) == int(cube.value.notnull().sum())
+    True
+    >>> decode_status([0, 1, 6]).tolist()
+    ['published', 'suppressed', 'not-in-geography']
+    >>> decode_status(42)
+    Traceback (most recent call last):
+    ...
+    personalisation.errors.SchemaError: unknown status code(s) [42]; the codes are 0..8 (0 = published, 1 = suppressed, 2 = not-collected, 3 = missing, 4 = not-applicable, 5 = inconsistent, 6 = not-in-geography, 7 = estimated, 8 = not-computable)
+    """
+    if isinstance(status, xr.DataArray):
+        out = xr.apply_ufunc(
+            _decode_block, status, dask="parallelized", output_dtypes=[_STATUS_NAMES.dtype]
+        )
+        flags = set(status_attrs())
+        out.attrs = {k: v for k, v in status.attrs.items() if k not in flags}
+        out.attrs["long_name"] = status_attrs()["long_name"]
+        return out
+    names = np.asarray(_decode_block(status))
+    return str(names[()]) if names.ndim == 0 else names
+
+
+def _is_coded(status: Any) -> bool:
+    """Whether ``status`` holds int8 codes (the cube's) rather than names (any array-like)."""
+    dtype = getattr(status, "dtype", None)
+    if not isinstance(dtype, np.dtype):  # pandas extension dtypes (string, category) hold names
+        dtype = np.asarray(status).dtype if dtype is None else np.dtype(object)
+    return dtype.kind in "iuf"
+
+
+def _status_names(status: xr.DataArray) -> xr.DataArray:
+    """Names of a status DataArray: decoded when coded, else as given (str, unchecked)."""
+    return decode_status(status) if _is_coded(status) else status.astype(str)

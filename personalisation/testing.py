@@ -9,7 +9,9 @@ The cube contract (what ``load_cube()`` returns):
   ``measure`` (canonical id, str);
 * data variables ``numerator``, ``denominator``, ``value`` (float64, NaN when not
   published; ``value`` is a percentage for rate measures and a count for count measures)
-  and ``status`` (str: published / suppressed / not-collected / missing);
+  and ``status`` (int8 codes with CF ``flag_values`` / ``flag_meanings``, see
+  :func:`personalisation.decode_status`; :func:`make_cube` holds the names, ``str``, and
+  every function of the package accepts either);
 * coordinates ``council_name``, ``council_type``, ``region_code``, ``region_name`` on
   ``council``; ``period`` and ``geography_vintage`` on ``year``; ``measure_label``,
   ``units`` and ``kind`` on ``measure``;

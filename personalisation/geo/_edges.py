@@ -1,7 +1,8 @@
 """The harmonisation kernel: segmented sums over council -> unit edges, on numpy or dask.
 
 :func:`apply_edges` applies an edge table (source council, target unit, weight) to every
-year of a cube; status strings travel as small integer codes (:func:`_encode_status`).
+year of a cube; statuses travel as the cube's int8 codes
+(:func:`personalisation.schema.encode_status`), names are encoded on the way in.
 Used by :func:`personalisation.geo.harmonise`.
 """
 
@@ -11,16 +12,21 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from personalisation.errors import SchemaError
-from personalisation.schema import CUBE_STATUS_VALUES
+from personalisation.schema import (
+    CUBE_STATUS_VALUES,
+    STATUS_CODES,
+    STATUS_DTYPE,
+    _is_coded,
+    decode_status,
+    encode_status,
+)
 
 __all__ = ["HARMONISED_STATUS_VALUES", "apply_edges"]
 
 #: Status values understood: the cube's (see :data:`CUBE_STATUS_VALUES`).
 HARMONISED_STATUS_VALUES: tuple[str, ...] = CUBE_STATUS_VALUES
-_STATUS_CODE = {name: i for i, name in enumerate(HARMONISED_STATUS_VALUES)}
 _PUBLISHED, _MISSING, _ESTIMATED, _NOT_COMPUTABLE = (
-    _STATUS_CODE[s] for s in ("published", "missing", "estimated", "not-computable")
+    STATUS_CODES[s] for s in ("published", "missing", "estimated", "not-computable")
 )
 
 
@@ -57,36 +63,6 @@ def _reduce_edges(
         dask="parallelized",
         output_dtypes=[dtype],
         dask_gufunc_kwargs={"output_sizes": {"unit": n_units}, "allow_rechunk": True},
-    )
-
-
-def _encode_status(status: xr.DataArray) -> xr.DataArray:
-    table = np.array(HARMONISED_STATUS_VALUES)
-
-    def encode(block: np.ndarray) -> np.ndarray:
-        flat = np.asarray(block, dtype=str)
-        codes = np.searchsorted(np.sort(table), flat)
-        order = np.argsort(table)
-        codes = np.clip(codes, 0, len(table) - 1)
-        found = np.sort(table)[codes] == flat
-        if not found.all():
-            bad = sorted(set(flat[~found].ravel().tolist()))
-            raise SchemaError(
-                f"unknown status value(s) {bad}; expected one of {HARMONISED_STATUS_VALUES}"
-            )
-        return order[codes].astype(np.int16)
-
-    return xr.apply_ufunc(encode, status, dask="parallelized", output_dtypes=[np.int16])
-
-
-def _decode_status(codes: xr.DataArray) -> xr.DataArray:
-    # object array of references to the few status strings: 8 bytes a cell, not 64 (<U16)
-    table = np.array(HARMONISED_STATUS_VALUES, dtype=object)
-    return xr.apply_ufunc(
-        lambda block: table[block],
-        codes,
-        dask="parallelized",
-        output_dtypes=[object],
     )
 
 
@@ -168,17 +144,19 @@ def apply_edges(
     sources = pd.Index(
         pd.unique(np.concatenate([cube["council"].values.astype(str), table["source"].to_numpy()]))
     )
-    data = cube[["numerator", "denominator", "value", "status"]].reindex(
-        council=sources, fill_value={"status": "missing"}
+    coded = _is_coded(cube["status"])
+    data = cube[["numerator", "denominator", "value", "status"]]
+    data = data.assign(status=encode_status(data["status"])).reindex(
+        council=sources, fill_value={"status": _MISSING}
     )
     src = sources.get_indexer(table["source"].to_numpy()).astype(np.intp)
     weighted = wts if apportioned.any() else None
     num = _reduce_edges(data["numerator"], src, starts, n_units, weights=weighted)
     den = _reduce_edges(data["denominator"], src, starts, n_units, weights=weighted)
     total = _reduce_edges(data["value"], src, starts, n_units, weights=weighted)
-    codes = _encode_status(data["status"])
-    lo = _reduce_edges(codes, src, starts, n_units, ufunc=np.minimum, dtype=np.int16)
-    hi = _reduce_edges(codes, src, starts, n_units, ufunc=np.maximum, dtype=np.int16)
+    codes = data["status"]
+    lo = _reduce_edges(codes, src, starts, n_units, ufunc=np.minimum, dtype=STATUS_DTYPE.type)
+    hi = _reduce_edges(codes, src, starts, n_units, ufunc=np.maximum, dtype=STATUS_DTYPE.type)
     n_est = _reduce_edges(
         (codes == _ESTIMATED).astype(np.int16), src, starts, n_units, dtype=np.int16
     )
@@ -192,7 +170,9 @@ def apply_edges(
     common = xr.where((common == _PUBLISHED) | (common == _ESTIMATED), _NOT_COMPUTABLE, common)
     estimated = xr.DataArray(n_apportioned > 0, dims="unit") | (n_est > 0)
     computed = xr.where(value.notnull(), xr.where(estimated, _ESTIMATED, _PUBLISHED), common)
-    status = _decode_status(xr.where(whole_da, lo, computed).astype(np.int16))
+    status = encode_status(xr.where(whole_da, lo, computed).astype(STATUS_DTYPE))
+    if not coded:  # names in, names out
+        status = decode_status(status)
 
     # derivation text per target
     first = table["source"].to_numpy()[starts]

@@ -58,6 +58,7 @@ from personalisation.geo._edges import (
     HARMONISED_STATUS_VALUES,
     apply_edges,
 )
+from personalisation.schema import STATUS_CODES, _is_coded, encode_status
 
 METHODS: tuple[str, ...] = ("aggregate", "apportion")
 
@@ -408,6 +409,9 @@ def harmonise(
     units, edges, info = _plan(cube, target, method, weight, vintages)
     unit_set = set(units)
     years_all = cube["year"].values.tolist()
+    coded = _is_coded(cube["status"])
+    # cells of other vintages are replaced below; an int8 status must not turn float (NaN)
+    fill: dict[str, float] = {"status": STATUS_CODES["missing"] if coded else np.nan}
     out = None
     for vintage in vintages:
         year_idx = np.flatnonzero((cells == vintage).any(axis=1))
@@ -415,7 +419,7 @@ def harmonise(
         keep = table.groupby("source")["target"].transform(lambda t: t.isin(unit_set).any())
         table = table[keep.astype(bool)]
         piece = apply_edges(cube.isel(year=year_idx), table, weight_label=info["weight_label"])
-        piece = piece.reindex(council=units, year=years_all).drop_vars(
+        piece = piece.reindex(council=units, year=years_all, fill_value=fill).drop_vars(
             [c for c in piece.coords if c not in ("council", "year", "measure")]
         )
         if out is None:
@@ -428,7 +432,8 @@ def harmonise(
             )
             out = xr.where(mask, piece, out)
     assert out is not None
-    out["status"] = out["status"].astype(str)  # the cube's dtype (small: one row per council)
+    # the cube's status dtype: int8 codes (load_cube), or names (small cubes, make_cube)
+    out["status"] = encode_status(out["status"]) if coded else out["status"].astype(str)
     out["derivation"] = out["derivation"].astype(str)
     out = out.transpose("council", "year", "measure")
     attrs = _unit_attrs(units)

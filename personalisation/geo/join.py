@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from personalisation.errors import MissingYearError, PersonalisationError, UnknownMeasureError
+from personalisation.schema import _is_coded, _status_names, decode_status
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas
@@ -184,7 +185,7 @@ def _councils_in_geography(cube: xr.Dataset) -> list[str]:
     codes = [str(c) for c in cube["council"].values]
     if "status" not in cube:
         return codes
-    absent = (cube["status"] == "not-in-geography").all(
+    absent = (_status_names(cube["status"]) == "not-in-geography").all(
         [d for d in cube["status"].dims if d != "council"]
     )
     return [c for c, gone in zip(codes, absent.values.tolist(), strict=True) if not gone]
@@ -458,6 +459,9 @@ def to_geodataframe(
     )
     variables = [v for v in DATA_VARIABLES if v in part.data_vars]
     frame = part[variables].to_dataframe().reset_index()
+    if "status" in frame:  # the names, not the cube's int8 codes: a table is read by people
+        if _is_coded(frame["status"]):
+            frame["status"] = decode_status(frame["status"].to_numpy())
     frame["council"] = frame["council"].astype(str)
     frame["year"] = frame["year"].astype("int64")
     frame["measure"] = frame["measure"].astype(str)

@@ -32,6 +32,7 @@ from personalisation.plot import style
 from personalisation.plot.classify import DEFAULT_K, DEFAULT_SCHEME, Classes, pooled_classes
 from personalisation.plot.figure import Figure, new_figure
 from personalisation.plot.polygons import draw_polygons
+from personalisation.schema import _status_names
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -282,7 +283,13 @@ def _classes_for(
     panels = [_values(cube, measure, y).to_numpy() for y in years]
     if all(np.isnan(np.asarray(p, dtype=float)).all() for p in panels):
         statuses = (
-            sorted(set(np.asarray(cube["status"].sel(measure=measure, year=list(years))).ravel()))
+            sorted(
+                set(
+                    np.asarray(
+                        _status_names(cube["status"].sel(measure=measure, year=list(years)))
+                    ).ravel()
+                )
+            )
             if "status" in cube
             else []
         )

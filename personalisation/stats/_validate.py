@@ -40,7 +40,7 @@ from personalisation.errors import (
     SchemaError,
     UnknownMeasureError,
 )
-from personalisation.schema import Year, Years
+from personalisation.schema import Year, Years, _status_names
 
 #: Status of a council that did not exist in a year's geography (see the cube).
 NOT_IN_GEOGRAPHY = "not-in-geography"
@@ -191,7 +191,7 @@ def prepare(
                 "missing: pass the cube or a Dataset cut from it (cube.sel(...)), or a DataArray "
                 "that keeps a 'status' coordinate (cube.value.assign_coords(status=cube.status))"
             )
-        status = obj.coords["status"].drop_vars("status").astype(str)
+        status = _status_names(obj.coords["status"].drop_vars("status"))
         value = obj.drop_vars("status").astype(float)
         ds = xr.Dataset(
             {
@@ -243,7 +243,7 @@ def prepare(
         )
     for name in ("value", "numerator", "denominator"):
         ds[name] = ds[name].astype(float)
-    ds["status"] = ds["status"].astype(str)
+    ds["status"] = _status_names(ds["status"])  # names in the small per-measure Dataset
     if not bool(np.isfinite(ds["value"]).any()):
         selected = ", ".join(str(int(y)) for y in ds["year"].values)
         summary = summarise_reasons(ds["status"].values.ravel())

@@ -294,7 +294,7 @@ def test_a_map_with_no_data_names_the_measure_and_year() -> None:
 
     cube = pz.load_cube(measures="sds_users", years=[2021]).copy(deep=True)
     cube["value"].values[:] = np.nan
-    cube["status"].values[:] = "suppressed"
+    cube["status"].values[:] = pz.encode_status("suppressed")
     for draw in (pz.plot.choropleth, pz.plot.hexmap):
         with pytest.raises(
             ValueError, match=r"no data to map: measure 'sds_users' .* 2021 .*suppressed"
