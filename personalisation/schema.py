@@ -133,6 +133,8 @@ Years: TypeAlias = Year | Sequence[Year] | None
 
 #: GSS code of England.
 ENGLAND_CODE = "E92000001"
+#: GSS code of London (the region).
+LONDON_REGION_CODE = "E12000007"
 #: GSS prefix of the English regions.
 REGION_PREFIX = "E12"
 #: GSS prefixes of councils with adult social services responsibilities (upper tier):

@@ -24,8 +24,9 @@ Examples
 
 from __future__ import annotations
 
-from personalisation.plot.charts import funnel, regions, trajectories
+from personalisation.plot.charts import regions, trajectories
 from personalisation.plot.deprivation import deprivation
+from personalisation.plot.funnels import funnel
 from personalisation.plot.maps import choropleth, hexmap, small_multiples
 from personalisation.plot.story import council_spread, national
 

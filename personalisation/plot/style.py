@@ -46,8 +46,6 @@ BOUNDARY_WIDTH = 0.3
 CONTEXT_COLOUR = "#b0b0b0"
 ENGLAND_COLOUR = "#000000"
 HIGHLIGHT_COLOURS = ("#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1b9e77")
-#: Region code of London, whose boroughs get an inset on national maps.
-LONDON_REGION_CODE = "E12000007"
 #: Unit names shown on axes and legends, by the cube's ``units`` coordinate.
 UNIT_NAMES = {"%": "%", "people": "people"}
 SOURCE_NOTE_WIDTH = 160

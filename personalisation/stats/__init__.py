@@ -58,6 +58,13 @@ from personalisation.stats._result import Result
 from personalisation.stats.change import ChangeResult, ConvergenceResult, change, convergence
 from personalisation.stats.deprivation import DeprivationResult, deprivation, spearman_interval
 from personalisation.stats.eligibility import EligibilityResult, eligibility
+from personalisation.stats.funnels import (
+    FunnelResult,
+    estimate_overdispersion,
+    exact_limits,
+    funnel,
+    funnel_limits,
+)
 from personalisation.stats.mix import MixResult, dp_mix
 from personalisation.stats.regional import (
     RegionalResult,
@@ -68,13 +75,8 @@ from personalisation.stats.regional import (
 from personalisation.stats.spatial import MoranResult, moran
 from personalisation.stats.targets import TargetResult, targets
 from personalisation.stats.uncertainty import (
-    FunnelResult,
     IntervalResult,
-    estimate_overdispersion,
     exact_interval,
-    exact_limits,
-    funnel,
-    funnel_limits,
     wilson,
     wilson_interval,
 )

@@ -12,7 +12,7 @@ import pytest
 import shapely
 import xarray as xr
 
-from personalisation.plot.style import LONDON_REGION_CODE
+from personalisation.schema import LONDON_REGION_CODE
 
 
 def _frame(cube: xr.Dataset, geoms: list) -> gpd.GeoDataFrame:

@@ -9,8 +9,9 @@ from matplotlib.colors import to_rgba
 
 from personalisation.errors import MissingYearError, UnknownCouncilError, UnknownMeasureError
 from personalisation.plot import choropleth, hexmap, small_multiples, style
+from personalisation.schema import LONDON_REGION_CODE
 
-LONDON = style.LONDON_REGION_CODE
+LONDON = LONDON_REGION_CODE
 
 
 def _collection(ax, gid):
