@@ -26,7 +26,16 @@ BUILD_EXTRA = ("openpyxl", "xlrd", "pyreadr", "topojson")
 
 
 @pytest.fixture(scope="session")
-def rebuilt(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory, request) -> Path:
+def build_extra() -> None:
+    """Skips the test when the ``build`` extra (the raw-file readers' packages) is absent."""
+    for module in BUILD_EXTRA:
+        pytest.importorskip(module, reason=f"the build extra is not installed (no {module})")
+
+
+@pytest.fixture(scope="session")
+def rebuilt(
+    raw_dir: Path, build_extra: None, tmp_path_factory: pytest.TempPathFactory, request
+) -> Path:
     """``data/`` and ``geo/`` rebuilt from the raw files, ONCE per test run.
 
     Every test that needs freshly built files uses this folder (``<it>/data``, ``<it>/geo``).
@@ -34,8 +43,6 @@ def rebuilt(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory, request) ->
     lock, and the others wait for it and reuse the result.  Skips when the raw files or the
     ``build`` extra are absent.
     """
-    for module in BUILD_EXTRA:
-        pytest.importorskip(module, reason=f"the build extra is not installed (no {module})")
     from filelock import FileLock
 
     from personalisation.cli import main

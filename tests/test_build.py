@@ -80,7 +80,7 @@ def _symlinked_raw(raw_dir: Path, target: Path) -> Path:
     return target
 
 
-def test_unknown_council_code_in_a_raw_file_stops_the_build(raw_dir, tmp_path, capsys):
+def test_unknown_council_code_in_a_raw_file_stops_the_build(raw_dir, build_extra, tmp_path, capsys):
     raw = _symlinked_raw(raw_dir, tmp_path / "raw")
     trend = raw / "indicators/ascof_compiled_acbockmuehl/trend_data.csv"
     text = trend.read_text(encoding="utf-8").replace(",E08000003,", ",E08999999,")

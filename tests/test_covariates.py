@@ -38,7 +38,7 @@ def _value(table, code, variable):
                         ("E10000027", "imd_rank_of_average_rank"): 92}),
     ],
 )  # fmt: skip
-def test_imd_reader_spot_checks(raw_dir: Path, relative, n, checks):
+def test_imd_reader_spot_checks(raw_dir: Path, build_extra, relative, n, checks):
     table = read_imd_summaries(raw_dir / relative)
     assert table.council_code.nunique() == n
     for (code, variable), expected in checks.items():
@@ -46,7 +46,7 @@ def test_imd_reader_spot_checks(raw_dir: Path, relative, n, checks):
     assert table.variable.nunique() == 10
 
 
-def test_imd_reader_refuses_other_books(tmp_path):
+def test_imd_reader_refuses_other_books(build_extra, tmp_path):
     from openpyxl import Workbook
 
     book = Workbook()

@@ -15,6 +15,11 @@ import pytest
 
 from personalisation import batch, cli
 
+for _module in ("papermill", "tqdm"):  # the batch runner is the batch extra's feature
+    pytest.importorskip(
+        _module, reason="the batch extra is not installed (pip install -e '.[batch]')"
+    )
+
 SLEEPER_CELL = (
     "import os, pathlib, time\n"
     "pathlib.Path(output_dir, 'pid.txt').write_text(str(os.getpid()))\n"

@@ -13,6 +13,11 @@ import pytest
 
 from personalisation import batch
 
+for _module in ("papermill", "tqdm"):  # the batch runner is the batch extra's feature
+    pytest.importorskip(
+        _module, reason="the batch extra is not installed (pip install -e '.[batch]')"
+    )
+
 pytestmark = pytest.mark.slow
 
 STATE_PARAMETERS = 'a = 0\noutput_dir = "."'
