@@ -32,6 +32,7 @@ import pandas as pd
 import xarray as xr
 
 from personalisation import units as u
+from personalisation.periods import year_to_period
 
 __all__ = ["MODELS", "NeighbourComparison", "compare_with_neighbours"]
 
@@ -152,7 +153,7 @@ def compare_with_neighbours(
                 for c in table["neighbour_code"]
             ]
         median = float(table[first].median()) if table[first].notna().any() else np.nan
-        when = f"in {year - 1}-{str(year)[-2:]}" if year is not None else "(no year with a value)"
+        when = f"in {year_to_period(year)}" if year is not None else "(no year with a value)"
         summary = (
             f"{name} {when} ({model} neighbours): {first} {u.format_rate(own.get(first, np.nan))} "
             f"against a neighbour median of {u.format_rate(median)}; {NEIGHBOURS_CAVEAT}."

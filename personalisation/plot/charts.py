@@ -208,9 +208,8 @@ def trajectories(
     from matplotlib.collections import LineCollection
 
     style.check_measure(cube, measure)
-    if years is None:  # the years in which the measure has any value
-        held = cube["value"].sel(measure=measure).notnull().any("council")
-        years = [int(y) for y in cube["year"].values[held.values]]
+    if years is None:
+        years = style.years_with_values(cube, measure)
     years = sorted(style.check_years(cube, years))
     chosen = _resolve_councils(cube, highlight)
     values = cube["value"].sel(measure=measure, year=years).transpose("council", "year")

@@ -464,8 +464,7 @@ def small_multiples(
         raise ValueError(f"layout must be one of {_LAYOUTS}, not {layout!r}")
     style.check_measure(cube, measure)
     if years is None:
-        held = cube["value"].sel(measure=measure).notnull().any("council")
-        years = [int(y) for y in cube["year"].values[held.values]]
+        years = style.years_with_values(cube, measure)
     years = style.check_years(cube, years)
     if not years:
         raise ValueError(f"no year of {measure} has any value to draw")

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from personalisation.periods import year_to_period
 from personalisation.plot import style
 from personalisation.plot.figure import Figure
 
@@ -39,10 +40,6 @@ def _label(measure: str) -> str:
     from personalisation import measures
 
     return measures.get(measure).label
-
-
-def _period(year: int) -> str:
-    return f"{year - 1}-{str(year)[-2:]}"
 
 
 def national(
@@ -127,7 +124,10 @@ def national(
     ax.set_xlabel("year ending 31 March")
     ax.set_ylabel("\n".join(textwrap.wrap(f"{_label(measure)} (%)", 45)))
     if own:
-        ax.set_title(f"England: {_label(measure)}, {_period(first)} to {_period(last)}", fontsize=9)
+        ax.set_title(
+            f"England: {_label(measure)}, {year_to_period(first)} to {year_to_period(last)}",
+            fontsize=9,
+        )
     ax.legend(fontsize=6, loc="lower right")
     style.add_source_note(fig, _REPORTED_SOURCES, own=own)
     return fig

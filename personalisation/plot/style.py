@@ -86,6 +86,13 @@ def check_years(cube: xr.Dataset, years: Iterable[int] | np.ndarray) -> list[int
     return years
 
 
+def years_with_values(cube: xr.Dataset, measure: str) -> list[int]:
+    """The years in which ``measure`` has a value for at least one council (the default years
+    of a figure over time)."""
+    held = cube["value"].sel(measure=measure).notnull().any("council")
+    return [int(y) for y in cube["year"].values[held.values]]
+
+
 def measure_label(cube: xr.Dataset, measure: str) -> str:
     """Human label of a measure, from the cube's ``measure_label`` coordinate."""
     check_measure(cube, measure)

@@ -29,6 +29,7 @@ from scipy import stats as sps
 
 from personalisation import units as u
 from personalisation.errors import MissingYearError
+from personalisation.periods import year_to_period
 from personalisation.schema import Years
 from personalisation.stats import _validate as v
 from personalisation.stats._result import Result
@@ -163,7 +164,7 @@ def deprivation(
     years = [y for y in held if y >= FIRST_YEAR]
     if not years:
         raise MissingYearError(
-            f"{ds.attrs['measure']}: no year from {FIRST_YEAR - 1}-{str(FIRST_YEAR)[-2:]} on "
+            f"{ds.attrs['measure']}: no year from {year_to_period(FIRST_YEAR)} on "
             f"(the first IMD edition held is IMD 2015); years asked: {', '.join(map(str, held))}"
         )
     ds = ds.sel(year=years)
@@ -203,7 +204,7 @@ def deprivation(
         in_force = ds["status"].isel(year=j).values.astype(str) != v.NOT_IN_GEOGRAPHY
         row: dict[str, Any] = {
             "year": y,
-            "period": f"{y - 1}-{str(y)[-2:]}",
+            "period": year_to_period(y),
             "edition": edition,
             "variable": variable,
             "n": n,
