@@ -60,7 +60,7 @@ def _data_file(name: str, data_dir: str | Path | None) -> Path:
 
 
 @functools.lru_cache(maxsize=4)
-def _read_tidy_cached(path: str, mtime: float) -> pd.DataFrame:
+def _read_tidy_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     with open(path, encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split(",")
     if header != list(TIDY_COLUMNS):
@@ -110,7 +110,7 @@ def load_tidy(data_dir: str | Path | None = None) -> pd.DataFrame:
     ['published']
     """
     path = _data_file(INDICATORS_FILE, data_dir)
-    return _read_tidy_cached(str(path), path.stat().st_mtime).copy()
+    return _read_tidy_cached(*_file_version(path)).copy()
 
 
 def load_metadata(data_dir: str | Path | None = None) -> dict[str, Any]:
@@ -558,13 +558,60 @@ def load_cube(
     >>> pz.decode_status(cube.status.sel(council="E08000003", year=2021)).values.tolist()
     ['published']
     """
-    tidy = load_tidy(data_dir)
-    metadata = load_metadata(data_dir)
-    return cube_from_tidy(
-        tidy,
-        measures=measures,
-        years=years,
-        disaggregation=disaggregation,
-        geography_level=geography_level,
-        attrs=_cube_attrs(metadata),
+    tidy_path = _data_file(INDICATORS_FILE, data_dir)
+    metadata_path = _data_file(METADATA_FILE, data_dir)
+    selection = _selection_key(measures, years)
+    key = (
+        *_file_version(tidy_path),
+        *_file_version(metadata_path),
+        selection,
+        disaggregation,
+        geography_level,
     )
+    cube = _BUILT_CUBES.get(key) if selection is not None else None
+    if cube is None:
+        cube = cube_from_tidy(
+            load_tidy(data_dir),
+            measures=measures,
+            years=years,
+            disaggregation=disaggregation,
+            geography_level=geography_level,
+            attrs=_cube_attrs(load_metadata(data_dir)),
+        )
+        if selection is not None:
+            if len(_BUILT_CUBES) >= _BUILT_CUBES_MAX:
+                _BUILT_CUBES.pop(next(iter(_BUILT_CUBES)))
+            _BUILT_CUBES[key] = cube
+    # every caller gets its own copy: changing one cube never changes another
+    return cube.copy(deep=True)
+
+
+#: Cubes already built in this process, by file version and selection (oldest dropped first):
+#: a long-lived kernel (a notebook session, a warm batch kernel) builds each cube once.
+_BUILT_CUBES: dict[tuple[Any, ...], xr.Dataset] = {}
+_BUILT_CUBES_MAX = 8
+
+
+def _file_version(path: Path) -> tuple[str, int, int]:
+    """Which file this is and which version of it: absolute path, mtime (ns) and size."""
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
+
+def _selection_key(measures: Any, years: Any) -> tuple[Any, Any] | None:
+    """A hashable, type-exact key for a ``measures`` / ``years`` selection, or ``None``
+    for one that is not made of strings and integers (it is then built, and refused, anew)."""
+
+    def exact(value: Any) -> Any:
+        if value is None:
+            return ("none",)
+        if isinstance(value, (str, int)):
+            return ("one", type(value).__name__, value)
+        if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int)) for v in value):
+            return ("many", tuple((type(v).__name__, v) for v in value))
+        return None
+
+    measures_key, years_key = exact(measures), exact(years)
+    if measures_key is None or years_key is None:
+        return None
+    return measures_key, years_key

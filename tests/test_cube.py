@@ -349,3 +349,47 @@ def test_cube_builds_from_arrow_backed_strings():
     )
     assert pd.Index(built.council.values).equals(pd.Index(plain.council.values))
     assert built.value.equals(plain.value) and built.status.equals(plain.status)
+
+
+# ------------------------------------------------- built once per process (issue 14)
+def test_load_cube_builds_once_and_hands_out_independent_copies():
+    from personalisation import cube as cube_module
+
+    first = pz.load_cube(measures=["sds_users", "dp_users"])
+    built = cube_module.cube_from_tidy(
+        load_tidy(),
+        measures=["sds_users", "dp_users"],
+        attrs=cube_module._cube_attrs(load_metadata()),
+    )
+    xr.testing.assert_identical(first, built)
+    first["value"][:] = -1.0
+    first.attrs["title"] = "changed by a caller"
+    first["status"].attrs["flag_meanings"] = "changed"
+    second = pz.load_cube(measures=["sds_users", "dp_users"])
+    xr.testing.assert_identical(second, built)
+    assert second.value.sel(council="E08000003", year=2021, measure="sds_users").item() == 90.1
+
+
+def test_load_cube_sees_a_changed_data_file(tmp_path):
+    import shutil
+
+    from personalisation import _paths
+
+    for name in ("indicators.csv", "metadata.json"):
+        shutil.copy(_paths.data_dir() / name, tmp_path / name)
+    before = pz.load_cube("sds_users", 2021, data_dir=tmp_path)
+    assert before.value.sel(council="E08000003").item() == 90.1
+    text = (tmp_path / "indicators.csv").read_text(encoding="utf-8")
+    tidy = pd.read_csv(tmp_path / "indicators.csv", dtype=str, keep_default_na=False)
+    row = (
+        (tidy.council_code == "E08000003")
+        & (tidy.year == "2021")
+        & (tidy.measure == "sds_users")
+        & (tidy.disaggregation == "Total")
+    )
+    assert row.sum() == 1
+    tidy.loc[row, "value"] = "12.5"
+    tidy.to_csv(tmp_path / "indicators.csv", index=False)
+    assert (tmp_path / "indicators.csv").read_text(encoding="utf-8") != text
+    after = pz.load_cube("sds_users", 2021, data_dir=tmp_path)
+    assert after.value.sel(council="E08000003").item() == 12.5
