@@ -10,7 +10,10 @@ Before every run the kernel is brought back to the state of a fresh kernel:
 - a fresh user namespace (``InteractiveShell.reset``), execution counts from 1, empty
   ``In``/``Out`` and output cache;
 - every matplotlib figure closed and ``rcParams`` restored to those of a fresh kernel
-  that has just imported ``matplotlib.pyplot`` (the kernel imports it once, at start);
+  that has just imported matplotlib; ``matplotlib.pyplot`` and its backend, if the last
+  run imported them, forgotten with the display formatters and event hooks they set up
+  (a new kernel has no pyplot: a package figure then shows the PNG it was saved as, and a
+  run that imports pyplot gets the inline backend set up afresh, as in a new kernel);
 - the working directory set to the run's and the environment restored to the kernel's
   at start;
 - ``warnings`` filters restored and every module's ``__warningregistry__`` cleared, so
@@ -29,7 +32,9 @@ patches in the same run is caught only from the next run on).  If it
 finds one, the kernel is replaced before the next run (and the run's record says
 why).  Not detected, and so not undone: changes inside objects of imported modules
 (mutating a module-level cache or a class attribute holding data), ``logging``
-configuration, threads or files left open by a notebook.  Use ``--fresh`` for
+configuration, threads or files left open by a notebook.  A module that a run imported
+and that keeps ``matplotlib.pyplot`` in its namespace (``import matplotlib.pyplot as plt``
+at its top) would keep the forgotten pyplot: the kernel is replaced then too.  Use ``--fresh`` for
 notebooks that do such things.
 
 A kernel that dies or times out fails only its run; it is replaced for the next run.
@@ -95,17 +100,19 @@ def _callables(module):
     return {k: id(v) for k, v in items if isinstance(v, _CHECKED)}
 
 
+# pyplot and the inline backend as a run imports them: forgotten after the run, so that the
+# next run's import registers the inline display afresh, as in a new kernel
+_PYPLOT = ("matplotlib.pyplot", "matplotlib.pylab", "pylab", "matplotlib_inline.backend_inline")
+
+
 def _baseline():
-    global rc, backend, formatters, events, env, path, filters, modules, roots
+    global rc, formatters, events, env, path, filters, modules, roots
     from IPython import get_ipython
 
-    rc = backend = None
-    try:  # pyplot imported (and its backend resolved) once: rcParams as a fresh import's
+    rc = None
+    try:  # matplotlib, not pyplot: a new kernel has no pyplot, so no inline Figure formatter
         import matplotlib
-        import matplotlib.pyplot as plt
-        plt._get_backend_mod()
-        rc = dict(matplotlib.rcParams)
-        backend = matplotlib.get_backend()
+        rc = matplotlib.rcParams.copy()  # copy() does not resolve the backend
     except Exception:
         pass
     ip = get_ipython()
@@ -133,9 +140,15 @@ def _inline_state():
     return getattr(function, "current_backend", None) if function is not None else None
 
 
+_inside_known = {}
+
+
 def _inside(file):
-    file = os.path.realpath(file)
-    return any(file == r or file.startswith(r + os.sep) for r in roots)
+    # cached: the same ~1,500 modules are asked about before every run
+    if file not in _inside_known:
+        real = os.path.realpath(file)
+        _inside_known[file] = any(real == r or real.startswith(r + os.sep) for r in roots)
+    return _inside_known[file]
 
 
 reference = {}
@@ -145,13 +158,12 @@ def prepare(cwd):
     from IPython import get_ipython
 
     try:
-        import matplotlib
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
-        if backend is not None and matplotlib.get_backend() != backend:
-            plt.switch_backend(backend)  # after a %matplotlib magic
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+        _forget_pyplot()
         if rc is not None:
+            import matplotlib
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 matplotlib.rcParams.clear()
@@ -199,8 +211,49 @@ def prepare(cwd):
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         numpy.random.seed()
-    get_ipython().reset(new_session=True)
+    get_ipython().reset(new_session=True)  # collects the last run's garbage
+    # what is alive now (modules, their caches) lives as long as the kernel: kept out of
+    # later collections, which then look at a run's own objects only, not the whole stack
+    import gc
+    gc.freeze()
     _remember()
+
+
+def _forget_pyplot():
+    # pyplot (with its backend, a %matplotlib magic's choice) imported by the last run is
+    # forgotten: the next run that imports it sets up the inline display as a new kernel does
+    for name in _PYPLOT:
+        if name in sys.modules and name not in modules:
+            del sys.modules[name]
+            reference.pop(name, None)
+            parent, _, child = name.rpartition(".")
+            if parent and getattr(sys.modules.get(parent), child, None) is not None:
+                delattr(sys.modules[parent], child)
+
+
+def _holding_pyplot():
+    # modules a run imported that keep pyplot (e.g. ``import matplotlib.pyplot as plt`` at
+    # their top): forgetting pyplot cannot reach them, so the kernel is replaced
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None or "matplotlib.pyplot" in modules:
+        return []
+    from IPython import get_ipython
+
+    user_ns = get_ipython().user_ns  # the notebook's own namespace: reset before every run
+    held = []
+    for name, module in list(sys.modules.items()):
+        if name in modules or name in _PYPLOT or name == "matplotlib" or module is None:
+            continue
+        try:
+            namespace = vars(module)
+        except TypeError:
+            continue
+        if namespace is user_ns:  # __main__ (and __mp_main__, multiprocessing's alias)
+            continue
+        values = list(namespace.values())
+        if any(v is plt for v in values):
+            held.append(f"{name} holds matplotlib.pyplot")
+    return held
 
 
 def _remember():
@@ -222,6 +275,7 @@ def check():
             for k, v in old.items()
             if k in now and now[k] != v and (name, k) not in _RESTORED
         ]
+    changed += _holding_pyplot()
     _remember()  # modules this run imported: their state now is their reference
     return json.dumps(sorted(changed)[:20])
 
@@ -244,6 +298,9 @@ class _Kernel:
     """One warm kernel: its manager, how many runs it served, why it must be replaced."""
 
     km: Any
+    #: the kernel client of the last run, channels open: the next run on the same thread
+    #: uses it (a new client waits for the kernel's output channel to go quiet, ~0.2 s)
+    kc: Any = None
     runs: int = 0
     replace_reason: str = ""
     notes: list[str] = field(default_factory=list)
@@ -285,6 +342,12 @@ def _shutdown(kernel: _Kernel) -> None:
     from jupyter_core.utils import run_sync
 
     km = kernel.km
+    if kernel.kc is not None:
+        try:
+            kernel.kc.stop_channels()
+        except Exception:
+            pass
+        kernel.kc = None
     try:
         if km.has_kernel:
             run_sync(km.shutdown_kernel)(now=True)
@@ -303,15 +366,16 @@ def _shutdown(kernel: _Kernel) -> None:
         pass
 
 
-def shutdown_kernels() -> int:
-    """Shut down every warm kernel of this process; returns how many there were.
+def shutdown_kernels(thread: int | None = None) -> int:
+    """Shut down the warm kernels of this process; returns how many there were.
 
-    Registered with :mod:`atexit`; the batch runner also calls it when a worker ends
-    or is interrupted.
+    ``thread`` (a :func:`threading.get_ident` value): only the kernels of that thread, so a
+    worker thread that ends leaves its neighbours' kernels alone.  Registered with
+    :mod:`atexit`; the batch runner also calls it when a worker ends or is interrupted.
     """
     with _LOCK:
-        kernels = list(_KERNELS.values())
-        _KERNELS.clear()
+        keys = [key for key in _KERNELS if thread is None or key[0] == thread]
+        kernels = [_KERNELS.pop(key) for key in keys]
     for kernel in kernels:
         _shutdown(kernel)
     return len(kernels)
@@ -451,6 +515,8 @@ def _build() -> dict[str, Any]:
 
                 final["log"] = logger
             client = _WarmClient(nb_man, kernel, cwd, **final)
+            if kernel.kc is not None and kernel.km.has_kernel:
+                client.kc = kernel.kc  # nbclient starts no new client when it has one
             try:
                 client.execute(cwd=cwd)
             except BaseException:
@@ -458,11 +524,7 @@ def _build() -> dict[str, Any]:
                 raise
             finally:
                 kernel.runs += 1
-                if client.kc is not None:
-                    try:
-                        client.kc.stop_channels()
-                    except Exception:
-                        pass
+                kernel.kc = client.kc
                 rss = _rss_mb(kernel.km)
                 if not kernel.replace_reason and rss is not None and rss > max_rss_mb:
                     kernel.replace_reason = f"resident memory {rss:.0f} MiB > {max_rss_mb} MiB"

@@ -140,7 +140,7 @@ def _execute_local(
                     results[i] = record
                     done.put(i)
         finally:
-            engine.shutdown_kernels()  # this thread's kernels
+            engine.shutdown_kernels(threading.get_ident())  # this thread's kernels
 
     workers = [
         threading.Thread(target=work, name=f"personalisation-batch-{n}", daemon=True)
@@ -194,6 +194,13 @@ def _execute_local(
     return results  # type: ignore[return-value]
 
 
+def _shutdown_worker_kernels() -> int:
+    """On a dask worker: shut down its warm kernels (how many there were)."""
+    from personalisation.batch import engine
+
+    return engine.shutdown_kernels()
+
+
 def _execute_dask(tasks: list[dict[str, Any]], scheduler: Any, bar: Any) -> list[dict[str, Any]]:
     try:
         from distributed import Client, as_completed
@@ -218,6 +225,10 @@ def _execute_dask(tasks: list[dict[str, Any]], scheduler: Any, bar: Any) -> list
             results[i] = record
             _advance(bar, record)
     finally:
+        try:  # the workers' warm kernels end with the batch, as local workers' do
+            client.run(_shutdown_worker_kernels)
+        except Exception:
+            pass
         if own_client:
             client.close()
     return results  # type: ignore[return-value]

@@ -167,8 +167,65 @@ def compare_batches(one: Path, other: Path, ignore: set[str] = frozenset()) -> N
             assert a.read_bytes() == b.read_bytes(), name
 
 
-def test_shipped_notebook_fresh_and_warm_identical(tmp_path):
-    """council_profile for two councils, both ways: figures, tables and notebooks equal."""
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets outside tests
+
+PYPLOT_CELLS = [
+    # runs a=1 and a=3 import pyplot (the inline backend then formats every Figure); a=2 not
+    "if a % 2 == 1:\n"
+    "    import matplotlib.pyplot as plt\n"
+    "    plt.close(plt.figure())  # the backend is set up with pyplot's first figure\n"
+    "import pathlib, sys\n"
+    "from personalisation import outputs\n"
+    "from personalisation.plot.figure import new_figure\n"
+    "fig = new_figure((2, 2))\n"
+    "fig.add_subplot().plot([0, 1], [0, a])\n"
+    "outputs.save_figure(fig, output_dir, 'f')\n"
+    "print('pyplot' if 'matplotlib.pyplot' in sys.modules else 'no pyplot')\n"
+    "fig",
+]
+
+
+def _inline_pngs(executed: Path) -> list[bytes]:
+    nb = nbformat.read(executed, as_version=4)
+    return [
+        base64.b64decode(o["data"]["image/png"])
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
+
+
+def test_a_run_that_imports_pyplot_leaves_no_inline_backend_behind(tmp_path, monkeypatch):
+    """Kernels as a user's (inline backend): pyplot imported by one run is gone for the next,
+    so a package figure shows its saved PNG, exactly as in a new kernel."""
+    monkeypatch.setenv("MPLBACKEND", INLINE_BACKEND)
+    nb = make_notebook(tmp_path / "pyplot.ipynb", STATE_PARAMETERS, PYPLOT_CELLS)
+    grid = {"a": [1, 2, 3]}
+    warm = batch.run_batch([nb], grid, tmp_path / "warm", progress=False)
+    fresh = batch.run_batch([nb], grid, tmp_path / "fresh", progress=False, engine="fresh")
+    assert warm.ok and fresh.ok, warm.summary() + fresh.summary()
+    compare_batches(tmp_path / "warm", tmp_path / "fresh")
+    for record in warm.records:
+        executed = tmp_path / "warm" / record.executed
+        text = "".join(
+            o.get("text", "")
+            for c in nbformat.read(executed, as_version=4).cells
+            for o in c.get("outputs", [])
+        )
+        saved = (executed.parent / "f.png").read_bytes()
+        (shown,) = _inline_pngs(executed)
+        if record.parameters["a"] % 2 == 1:  # pyplot's inline formatter drew it again
+            assert "pyplot" in text and "no pyplot" not in text
+            assert shown != saved
+        else:  # no pyplot in this run, although the last run on this kernel had it
+            assert "no pyplot" in text
+            assert shown == saved
+
+
+def test_shipped_notebook_fresh_and_warm_identical(tmp_path, monkeypatch):
+    """council_profile for two councils, both ways, in kernels with the inline backend (as a
+    user's): figures, tables and notebooks equal, and the figures shown are the files saved."""
+    monkeypatch.setenv("MPLBACKEND", INLINE_BACKEND)
     grid = {"council": ["E08000003", "E10000016"]}
     warm = batch.run_batch(["council_profile"], grid, tmp_path / "warm", progress=False)
     fresh = batch.run_batch(
@@ -188,6 +245,12 @@ def test_shipped_notebook_fresh_and_warm_identical(tmp_path):
         ]
         assert len(pngs) >= 3, record.executed  # two trajectories and the funnel
         assert all(base64.b64decode(png).startswith(b"\x89PNG") for png in pngs)
+        saved = sorted(
+            p.read_bytes()
+            for p in executed.parent.glob("*.png")
+            if not p.name.endswith(".thumbnail.png")
+        )
+        assert sorted(_inline_pngs(executed)) == saved  # the image shown is the file on disk
         thumb = executed.with_name("council_profile.thumbnail.png")
         assert thumb.read_bytes() == base64.b64decode(pngs[0])  # the first figure
         rendered = executed.with_suffix(".html").read_text()
