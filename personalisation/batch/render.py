@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 __all__ = ["THUMBNAIL_SUFFIX", "first_figure", "render_html"]
 
@@ -33,13 +35,26 @@ def render_html(executed: Path) -> Path:
     ('demo.html', True)
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body, _ = _exporter().from_notebook_node(nb)
     out = executed.with_suffix(".html")
     out.write_text(body, encoding="utf-8")
     return out
+
+
+_LOCAL = threading.local()
+
+
+def _exporter() -> Any:
+    """This thread's nbconvert HTML exporter (``lab`` template), made once: making one loads
+    and compiles its templates, a third of the time of rendering a notebook."""
+    exporter = getattr(_LOCAL, "exporter", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        exporter = _LOCAL.exporter = HTMLExporter(template_name="lab")
+    return exporter
 
 
 def first_figure(executed: Path) -> Path | None:
