@@ -21,7 +21,12 @@ Before every run the kernel is brought back to the state of a fresh kernel:
 - ``sys.path`` restored, and modules imported from outside the environment (a
   notebook's helper module in its run folder) forgotten, so the next run imports its own;
 - ``random`` and ``numpy.random`` reseeded from the operating system, as a new
-  process would be.
+  process would be;
+- the last run's garbage collected, then what is still alive (modules and their caches)
+  frozen with :func:`gc.freeze`, so that collections during a run look at the run's own
+  objects, as in a new kernel, not at the whole scientific stack.  A frozen object that
+  later becomes part of an unreachable cycle is not freed; ``max_runs`` and ``max_rss_mb``
+  bound what that can cost.
 
 After every run the engine checks for global state that the reset cannot undo: a
 function or class replaced (monkeypatching, e.g. ``pandas.read_csv = ...``) in
