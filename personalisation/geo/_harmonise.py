@@ -407,7 +407,7 @@ def harmonise(
     cells = _cell_vintages(cube, has)  # (year, measure) -> source vintage
     vintages = sorted(set(cells.ravel().tolist()))
     units, edges, info = _plan(cube, target, method, weight, vintages)
-    unit_list = list(dict.fromkeys(units))
+    unit_set = set(units)
     years_all = cube["year"].values.tolist()
     coded = _is_coded(cube["status"])
     # cells of other vintages are replaced below; an int8 status must not turn float (NaN)
@@ -418,7 +418,7 @@ def harmonise(
         table = pd.DataFrame(edges[vintage], columns=["source", "target", "weight"])
         # keep every edge of a source that reaches at least one target unit (one vectorised
         # isin and a grouped "any", not a Python function per source)
-        reaches = table["target"].isin(unit_list)
+        reaches = table["target"].isin(unit_set)
         table = table[reaches.groupby(table["source"]).transform("any").to_numpy(dtype=bool)]
         piece = apply_edges(cube.isel(year=year_idx), table, weight_label=info["weight_label"])
         piece = piece.reindex(council=units, year=years_all, fill_value=fill).drop_vars(
