@@ -11,9 +11,11 @@ Before every run the kernel is brought back to the state of a fresh kernel:
   ``In``/``Out`` and output cache;
 - every matplotlib figure closed and ``rcParams`` restored to those of a fresh kernel
   that has just imported matplotlib; ``matplotlib.pyplot`` and its backend, if the last
-  run imported them, forgotten with the display formatters and event hooks they set up
-  (a new kernel has no pyplot: a package figure then shows the PNG it was saved as, and a
-  run that imports pyplot gets the inline backend set up afresh, as in a new kernel);
+  run imported them, undone with the display formatters and event hooks they set up (a
+  new kernel has no pyplot: a package figure then shows the PNG it was saved as, and a
+  run whose first pyplot figure sets up the inline backend does so afresh).  pyplot is
+  forgotten, or, when a library imported it and keeps it (mapclassify does), left with
+  no backend chosen, as just after importing that library in a new kernel;
 - the working directory set to the run's and the environment restored to the kernel's
   at start;
 - ``warnings`` filters restored and every module's ``__warningregistry__`` cleared, so
@@ -37,9 +39,7 @@ patches in the same run is caught only from the next run on).  If it
 finds one, the kernel is replaced before the next run (and the run's record says
 why).  Not detected, and so not undone: changes inside objects of imported modules
 (mutating a module-level cache or a class attribute holding data), ``logging``
-configuration, threads or files left open by a notebook.  A module that a run imported
-and that keeps ``matplotlib.pyplot`` in its namespace (``import matplotlib.pyplot as plt``
-at its top) would keep the forgotten pyplot: the kernel is replaced then too.  Use ``--fresh`` for
+configuration, threads or files left open by a notebook.  Use ``--fresh`` for
 notebooks that do such things.
 
 A kernel that dies or times out fails only its run; it is replaced for the next run.
@@ -111,13 +111,16 @@ _PYPLOT = ("matplotlib.pyplot", "matplotlib.pylab", "pylab", "matplotlib_inline.
 
 
 def _baseline():
-    global rc, formatters, events, env, path, filters, modules, roots
+    global rc, rc_backends, formatters, events, env, path, filters, modules, roots
     from IPython import get_ipython
 
-    rc = None
+    rc = rc_backends = None
     try:  # matplotlib, not pyplot: a new kernel has no pyplot, so no inline Figure formatter
         import matplotlib
         rc = matplotlib.rcParams.copy()  # copy() does not resolve the backend
+        # pyplot's first figure writes the backend it chose into these too
+        rc_backends = [(p, p._get("backend")) for p in (matplotlib.rcParamsDefault,
+                                                        matplotlib.rcParamsOrig)]
     except Exception:
         pass
     ip = get_ipython()
@@ -225,9 +228,26 @@ def prepare(cwd):
 
 
 def _forget_pyplot():
-    # pyplot (with its backend, a %matplotlib magic's choice) imported by the last run is
-    # forgotten: the next run that imports it sets up the inline display as a new kernel does
-    for name in _PYPLOT:
+    # pyplot imported by the last run, with the backend its first figure set up (the inline
+    # backend registers its display formatters when imported), is undone: the next run's
+    # first pyplot figure sets up the inline display again, as in a new kernel
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None or "matplotlib.pyplot" in modules:
+        return
+    if _holding_pyplot(plt):
+        # a library keeps it (mapclassify imports pyplot at its top): pyplot stays, as it
+        # would after importing that library in a new kernel, with no backend chosen yet
+        plt._backend_mod = None
+        plt._REPL_DISPLAYHOOK = plt._ReplDisplayHook.NONE  # its IPython hook: events reset
+        for params, value in rc_backends or ():
+            params._set("backend", value)
+        backends = sys.modules.get("matplotlib.backends")
+        if backends is not None and hasattr(backends, "backend"):
+            del backends.backend
+        names = [n for n in _PYPLOT if n != "matplotlib.pyplot"]
+    else:  # nothing keeps it: forgotten, so the next run imports it, if at all, afresh
+        names = list(_PYPLOT)
+    for name in names:
         if name in sys.modules and name not in modules:
             del sys.modules[name]
             reference.pop(name, None)
@@ -236,29 +256,21 @@ def _forget_pyplot():
                 delattr(sys.modules[parent], child)
 
 
-def _holding_pyplot():
-    # modules a run imported that keep pyplot (e.g. ``import matplotlib.pyplot as plt`` at
-    # their top): forgetting pyplot cannot reach them, so the kernel is replaced
-    plt = sys.modules.get("matplotlib.pyplot")
-    if plt is None or "matplotlib.pyplot" in modules:
-        return []
+def _holding_pyplot(plt):
+    # whether a module the runs imported keeps pyplot in its namespace (not the notebook's
+    # own namespace, which the reset empties)
     from IPython import get_ipython
 
-    user_ns = get_ipython().user_ns  # the notebook's own namespace: reset before every run
-    held = []
+    user_ns = get_ipython().user_ns  # __main__ (and __mp_main__, multiprocessing's alias)
     for name, module in list(sys.modules.items()):
-        if name in modules or name in _PYPLOT or name == "matplotlib" or module is None:
+        if name in modules or name in _PYPLOT or module is None:
             continue
-        try:
-            namespace = vars(module)
-        except TypeError:
+        namespace = getattr(module, "__dict__", None)
+        if namespace is None or namespace is user_ns:
             continue
-        if namespace is user_ns:  # __main__ (and __mp_main__, multiprocessing's alias)
-            continue
-        values = list(namespace.values())
-        if any(v is plt for v in values):
-            held.append(f"{name} holds matplotlib.pyplot")
-    return held
+        if any(v is plt for v in list(namespace.values())):
+            return True
+    return False
 
 
 def _remember():
@@ -280,7 +292,6 @@ def check():
             for k, v in old.items()
             if k in now and now[k] != v and (name, k) not in _RESTORED
         ]
-    changed += _holding_pyplot()
     _remember()  # modules this run imported: their state now is their reference
     return json.dumps(sorted(changed)[:20])
 

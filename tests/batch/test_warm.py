@@ -222,6 +222,44 @@ def test_a_run_that_imports_pyplot_leaves_no_inline_backend_behind(tmp_path, mon
             assert shown == saved
 
 
+HELD_PYPLOT_CELLS = [
+    # runs a=1 and a=3 import a library that keeps pyplot (mapclassify imports it at its top)
+    # and draw a pyplot figure (the inline backend is set up); a=2 does neither
+    "import os, pathlib\n"
+    "pathlib.Path(output_dir, 'pid.txt').write_text(str(os.getpid()))\n"
+    "if a % 2 == 1:\n"
+    "    import mapclassify\n"
+    "    import matplotlib.pyplot as plt\n"
+    "    plt.close(plt.figure())\n"
+    "from personalisation import outputs\n"
+    "from personalisation.plot.figure import new_figure\n"
+    "fig = new_figure((2, 2))\n"
+    "fig.add_subplot().plot([0, 1], [0, a])\n"
+    "outputs.save_figure(fig, output_dir, 'f')\n"
+    "fig",
+]
+
+
+def test_pyplot_kept_by_a_library_is_reset_and_the_kernel_stays_warm(tmp_path, monkeypatch):
+    """mapclassify keeps pyplot, so it cannot be forgotten: it is left with no backend
+    chosen, the next run shows a package figure's saved PNG, and no kernel is replaced."""
+    pytest.importorskip("mapclassify")
+    monkeypatch.setenv("MPLBACKEND", INLINE_BACKEND)
+    nb = make_notebook(tmp_path / "held.ipynb", STATE_PARAMETERS, HELD_PYPLOT_CELLS)
+    grid = {"a": [1, 2, 3]}
+    warm = batch.run_batch([nb], grid, tmp_path / "warm", progress=False)
+    fresh = batch.run_batch([nb], grid, tmp_path / "fresh", progress=False, engine="fresh")
+    assert warm.ok and fresh.ok, warm.summary() + fresh.summary()
+    compare_batches(tmp_path / "warm", tmp_path / "fresh", ignore={"pid.txt"})
+    folders = [tmp_path / "warm" / "held" / f"a-{a}" for a in (1, 2, 3)]
+    assert len({(f / "pid.txt").read_text() for f in folders}) == 1  # one kernel, kept warm
+    for a, folder in zip((1, 2, 3), folders, strict=True):
+        assert json.loads((folder / "run.json").read_text())["kernel_note"] == ""
+        (shown,) = _inline_pngs(folder / "held.ipynb")
+        saved = (folder / "f.png").read_bytes()
+        assert (shown == saved) is (a == 2)  # pyplot's inline formatter in runs 1 and 3 only
+
+
 def test_shipped_notebook_fresh_and_warm_identical(tmp_path, monkeypatch):
     """council_profile for two councils, both ways, in kernels with the inline backend (as a
     user's): figures, tables and notebooks equal, and the figures shown are the files saved."""
